@@ -1,0 +1,54 @@
+"""foldrace: race cross-validation folds through interchangeable parallel executors.
+
+One fold-benchmark function (:func:`benchmark_fold`) runs through every executor in the
+registry (:data:`EXECUTORS`); :func:`race` times them against worker counts, checks that
+all of them produce bitwise-identical averaged scores, and :func:`plot_speedup` draws the
+speedup curves against the ideal and the granularity bound.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from foldrace.errors import FoldraceError, FoldTaskError, InputError, RaceError, WorkerDiedError
+from foldrace.executors import EXECUTORS, Executor, executor_names, get_executor
+from foldrace.fold import FoldResult, FoldTask, benchmark_fold
+from foldrace.harness import race
+from foldrace.limits import best_makespan, granularity_bound, ideal_speedup
+from foldrace.results import RaceResult, ScoreCheck
+from foldrace.workload import ROC_AUC, Workload, default_models, default_workload
+
+__all__ = [
+    "EXECUTORS",
+    "ROC_AUC",
+    "Executor",
+    "FoldResult",
+    "FoldTask",
+    "FoldTaskError",
+    "FoldraceError",
+    "InputError",
+    "RaceError",
+    "RaceResult",
+    "ScoreCheck",
+    "WorkerDiedError",
+    "Workload",
+    "benchmark_fold",
+    "best_makespan",
+    "default_models",
+    "default_workload",
+    "executor_names",
+    "get_executor",
+    "granularity_bound",
+    "ideal_speedup",
+    "plot_speedup",
+    "race",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the plotting module (and matplotlib) only when it is first used."""
+    if name == "plot_speedup":
+        from foldrace.plots import plot_speedup
+
+        return plot_speedup
+    raise AttributeError(f"module 'foldrace' has no attribute {name!r}")

@@ -1,0 +1,289 @@
+"""The ``foldrace`` command line: ``run`` a race, ``plot`` saved results, list ``executors``.
+
+Exit codes: 0 success, 1 an executor failed, 2 bad input (a one-line message, no
+traceback), 3 the executors' averaged scores differ, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import replace
+from enum import IntEnum
+from pathlib import Path
+from typing import NoReturn
+
+import pandas as pd
+
+from foldrace.errors import InputError, RaceError
+from foldrace.executors import EXECUTORS, check_workers, executor_names
+from foldrace.files import prepare_out_dir
+from foldrace.results import RaceResult
+from foldrace.workload import Workload, default_models
+
+__all__ = ["ExitCode", "build_parser", "build_workload", "main"]
+
+DEFAULT_OUT = "foldrace-results"
+
+
+class ExitCode(IntEnum):
+    """Process exit codes of the ``foldrace`` command."""
+
+    OK = 0
+    RACE_FAILED = 1
+    BAD_INPUT = 2
+    SCORES_DIFFER = 3
+    INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit with code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(ExitCode.BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"workers must be a positive integer, got {text!r}"
+        ) from None
+    try:
+        return check_workers(value)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _count(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"must be an integer of at least {minimum}, got {text!r}"
+            )
+        return value
+
+    parse.__name__ = f"integer >= {minimum}"
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``foldrace`` argument parser; executor choices come from the registry."""
+    parser = _Parser(prog="foldrace", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = commands.add_parser("run", help="race executors on a workload and plot the speedup")
+    run.add_argument(
+        "--executors",
+        nargs="+",
+        choices=executor_names(),
+        metavar="NAME",
+        help=f"executors to race (default: all of {', '.join(executor_names())})",
+    )
+    run.add_argument(
+        "--workers",
+        nargs="+",
+        type=_workers,
+        metavar="N",
+        help="worker counts (default: 1 up to the usable CPUs)",
+    )
+    run.add_argument(
+        "--repeats", type=_count(1), default=3, help="timed runs per cell (default: 3)"
+    )
+    run.add_argument("--samples", type=_count(4), default=1000, help="samples (default: 1000)")
+    run.add_argument("--features", type=_count(2), default=20, help="features (default: 20)")
+    run.add_argument(
+        "--folds", type=_count(2), default=3, help="cross-validation folds (default: 3)"
+    )
+    run.add_argument(
+        "--seed", type=_count(0), default=123, help="data and fold seed (default: 123)"
+    )
+    run.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="NAME=module:Class(k=v)",
+        help="an estimator to race instead of logit + rf (repeatable), e.g. "
+        "tree=sklearn.tree:DecisionTreeClassifier(random_state=0)",
+    )
+    run.add_argument(
+        "--data",
+        type=Path,
+        metavar="FILE.csv",
+        help="race on your own table instead of generated data (needs --target)",
+    )
+    run.add_argument("--target", metavar="COLUMN", help="the binary target column of --data")
+    run.add_argument(
+        "--workload",
+        metavar="module:function",
+        help="a function of yours returning a foldrace.Workload (own splitter, scorer, "
+        "everything); cannot be combined with --data or --model",
+    )
+    run.add_argument(
+        "--out",
+        default=DEFAULT_OUT,
+        type=Path,
+        help=f"directory for results and figures (default: {DEFAULT_OUT}/)",
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress bar and no table")
+    run.add_argument("--no-plot", action="store_true", help="skip the speedup figure")
+
+    plot = commands.add_parser("plot", help="redraw the speedup figure from a results.json")
+    plot.add_argument("results", type=Path, help="a results.json written by 'foldrace run'")
+    plot.add_argument(
+        "--out", type=Path, help="directory for the figure (default: beside the JSON)"
+    )
+
+    commands.add_parser("executors", help="list the executors foldrace can race")
+    return parser
+
+
+def format_summary(result: RaceResult) -> str:
+    """The table ``foldrace run`` prints: executor x workers with time, speedup and bound."""
+    table = result.summary()
+    shown = pd.DataFrame(
+        {
+            "executor": table["executor"],
+            "workers": table["workers"],
+            "median s": table["median_s"].map("{:.3f}".format),
+            "speedup": table["speedup"].map("{:.2f}×".format),
+            "efficiency": table["efficiency"].map("{:.0%}".format),
+            "bound": table["bound"].map("{:.2f}×".format),
+            "pool ms": (table["pool_s"] * 1000).map("{:.0f}".format),
+            "with pool": table["total_speedup"].map("{:.2f}×".format),
+        }
+    )
+    return shown.to_string(index=False)
+
+
+def format_scores(result: RaceResult) -> str:
+    """Averaged score per executor and model, at full precision, and the identical line."""
+    averages = result.averages()
+    table = (
+        averages.groupby(["executor", "model"], sort=False)["score"]
+        .agg(
+            lambda s: (
+                repr(float(s.iloc[0])) if s.nunique() == 1 else f"{s.nunique()} different values"
+            )
+        )
+        .unstack("model")
+    )
+    table = table.loc[result.executors, result.models]
+    folds = result.meta.get("workload", {}).get("n_folds", "?")
+    heading = f"Averaged held-out score over {folds} folds (mean in fold order):"
+    return f"{heading}\n{table.to_string()}\n{result.check().describe()}"
+
+
+def format_bound(result: RaceResult) -> str:
+    """One line per worker count: what task granularity allows."""
+    summary = result.summary().drop_duplicates("workers")
+    n_tasks = result.meta.get("workload", {}).get("n_tasks", "?")
+    parts = [f"{int(row.workers)} workers ≤ {row.bound:.2f}×" for row in summary.itertuples()]
+    return f"Granularity bound for {n_tasks} tasks: " + ", ".join(parts) + " (ideal: = workers)."
+
+
+def build_workload(args: argparse.Namespace) -> Workload:
+    """The workload that ``foldrace run``'s options describe."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from foldrace.specs import load_csv, load_object, parse_model
+    from foldrace.workload import default_workload
+
+    if args.workload:
+        if args.data or args.model:
+            raise InputError("--workload cannot be combined with --data or --model")
+        factory = load_object(args.workload)
+        workload = factory() if callable(factory) else factory
+        if not isinstance(workload, Workload):
+            raise InputError(f"--workload {args.workload!r} did not give a foldrace.Workload")
+        return workload
+    models = dict(parse_model(text) for text in args.model)
+    if args.data is None:
+        if args.target:
+            raise InputError("--target needs --data")
+        workload = default_workload(args.samples, args.features, args.folds, args.seed)
+        if not models:
+            return workload
+        described = workload.description.replace("logit + rf", " + ".join(models))
+        return replace(workload, models=models, description=described)
+    if not args.target:
+        raise InputError("--data needs --target COLUMN")
+    X, y = load_csv(args.data, args.target)
+    folds = StratifiedKFold(n_splits=args.folds, shuffle=True, random_state=args.seed)
+    models = models or default_models()
+    described = (
+        f"{args.data.name} ({len(X)} x {X.shape[1]}), {args.folds} stratified folds "
+        f"(seed {args.seed}), {' + '.join(models)}"
+    )
+    return Workload(X, y, models, folds=folds, name=args.data.stem, description=described)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from foldrace.harness import race
+
+    started = time.perf_counter()
+    out = prepare_out_dir(args.out)
+    workload = build_workload(args)
+    result = race(workload, args.executors, args.workers, args.repeats, progress=not args.quiet)
+    paths = list(result.write(out).values())
+    if not args.no_plot:
+        from foldrace.plots import plot_speedup, save_figure
+
+        paths += save_figure(plot_speedup(result), out / "speedup")
+    check = result.check()
+    if args.quiet:
+        print(check.describe())
+    else:
+        print(f"Workload: {workload.description}")
+        print(format_summary(result), format_bound(result), "", format_scores(result), sep="\n")
+        print(f"\nWrote {', '.join(str(p) for p in paths)}")
+        print(f"Finished in {time.perf_counter() - started:.1f} s.")
+    return ExitCode.OK if check.identical else ExitCode.SCORES_DIFFER
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from foldrace.plots import plot_speedup, save_figure
+
+    result = RaceResult.read(args.results)
+    out = prepare_out_dir(args.out if args.out is not None else args.results.parent)
+    for path in save_figure(plot_speedup(result), out / "speedup"):
+        print(f"Wrote {path}")
+    return ExitCode.OK
+
+
+def _executors(args: argparse.Namespace) -> int:
+    width = max(map(len, EXECUTORS))
+    for name, cls in EXECUTORS.items():
+        print(f"{name:<{width}}  {cls.summary}")
+    return ExitCode.OK
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"foldrace: warning: {message}", file=sys.stderr if file is None else file)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``foldrace`` command line; return its exit code."""
+    args = build_parser().parse_args(argv)
+    command = {"run": _run, "plot": _plot, "executors": _executors}[args.command]
+    with warnings.catch_warnings():
+        warnings.showwarning = _one_line_warning
+        try:
+            return int(command(args))
+        except InputError as exc:
+            print(f"foldrace {args.command}: error: {exc}", file=sys.stderr)
+            return ExitCode.BAD_INPUT
+        except RaceError as exc:
+            print(f"foldrace {args.command}: error: {exc}", file=sys.stderr)
+            return ExitCode.RACE_FAILED
+        except KeyboardInterrupt:
+            print(f"foldrace {args.command}: interrupted", file=sys.stderr)
+            return ExitCode.INTERRUPTED

@@ -1,0 +1,96 @@
+"""The exceptions foldrace raises, one class per kind of failure.
+
+``InputError`` is a problem with what the user asked for (the CLI turns it into a one-line
+message and exit code 2). ``FoldTaskError`` is raised inside a worker when a model fails on
+a fold. ``RaceError`` is what the harness raises when an executor fails: it names the
+executor, the worker count and, where known, the fold, with the original error chained.
+"""
+
+from __future__ import annotations
+
+__all__ = ["FoldTaskError", "FoldraceError", "InputError", "RaceError", "WorkerDiedError"]
+
+
+class FoldraceError(Exception):
+    """Base class of every error foldrace raises on purpose."""
+
+
+class InputError(FoldraceError, ValueError):
+    """Bad input: an argument, a workload or a file that foldrace cannot use."""
+
+
+class FoldTaskError(FoldraceError):
+    """A model failed while fitting or scoring one fold.
+
+    Raised in the worker, so it must survive pickling: every attribute is passed to
+    ``Exception.__init__`` and rebuilt from ``args``.
+
+    Parameters
+    ----------
+    fold : int
+        The fold whose task failed.
+    model : str
+        The name of the model that failed.
+    reason : str
+        ``"ExceptionType: message"`` of the original error.
+    """
+
+    def __init__(self, fold: int, model: str, reason: str) -> None:
+        super().__init__(fold, model, reason)
+        self.fold = fold
+        self.model = model
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"fold {self.fold}, model {self.model!r}: {self.reason}"
+
+
+class RaceError(FoldraceError):
+    """An executor failed during a race.
+
+    Parameters
+    ----------
+    executor : str
+        Registry name of the executor that failed.
+    workers : int
+        Its worker count.
+    reason : str
+        What went wrong, including the fold and model where they are known.
+    fold : int or None
+        The failing fold, where known.
+    """
+
+    def __init__(self, executor: str, workers: int, reason: str, fold: int | None = None) -> None:
+        super().__init__(executor, workers, reason, fold)
+        self.executor = executor
+        self.workers = workers
+        self.reason = reason
+        self.fold = fold
+
+    def __str__(self) -> str:
+        return f"executor {self.executor!r} (workers={self.workers}) failed: {self.reason}"
+
+
+class WorkerDiedError(FoldraceError):
+    """A worker process exited while tasks were still running.
+
+    Parameters
+    ----------
+    pid : int
+        Process id of the dead worker.
+    exitcode : int
+        Its exit code (negative: killed by that signal).
+    """
+
+    def __init__(self, pid: int, exitcode: int) -> None:
+        super().__init__(pid, exitcode)
+        self.pid = pid
+        self.exitcode = exitcode
+
+    def __str__(self) -> str:
+        how = (
+            f"killed by signal {-self.exitcode}"
+            if self.exitcode < 0
+            else f"exit code {self.exitcode}"
+        )
+        return f"worker process {self.pid} died ({how}) while tasks were running"

@@ -1,0 +1,106 @@
+"""What every executor is: a context manager that owns its workers and runs one function.
+
+An executor calls ``fn(*common, item)`` once for each item and returns the results in item
+order, whatever order the workers finish in. ``common`` holds the arguments shared by every
+call (the data, models and scorer); ``item`` is the per-call argument (a fold task). Entering
+the context starts the workers (pool start-up), :meth:`Executor.run` dispatches and
+computes, and leaving it stops them (shutdown); the harness times the three apart.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+import warnings
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Self
+
+from foldrace.errors import InputError
+
+__all__ = ["Executor", "check_workers", "max_workers", "usable_cpus"]
+
+
+def usable_cpus() -> int:
+    """Number of CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def max_workers() -> int:
+    """The largest worker count foldrace accepts: 32 per usable CPU."""
+    return 32 * usable_cpus()
+
+
+def check_workers(workers: object, *, warn: bool = False) -> int:
+    """Return ``workers`` as an int after checking it is a sane worker count.
+
+    With ``warn``, a ``RuntimeWarning`` says when it is above the usable CPU count, where
+    workers share cores.
+
+    Raises
+    ------
+    InputError
+        If ``workers`` is not an integer, is below 1, or is above :func:`max_workers`.
+    """
+    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral):
+        raise InputError(f"workers must be a positive integer, got {workers!r}")
+    workers = int(workers)
+    if workers < 1:
+        raise InputError(f"workers must be at least 1, got {workers}")
+    if workers > max_workers():
+        raise InputError(
+            f"workers={workers} is more than foldrace allows on this machine "
+            f"({max_workers()}, 32 per usable CPU)"
+        )
+    if warn and workers > usable_cpus():
+        warnings.warn(
+            f"workers={workers} is more than the {usable_cpus()} usable CPUs: "
+            "workers will share cores",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return workers
+
+
+class Executor(ABC):
+    """Base class of all executors.
+
+    Subclasses set :attr:`name` (the registry key) and :attr:`summary` (one line for the
+    CLI and docs tables), and implement :meth:`run`; those with workers to manage also
+    override :meth:`start` and :meth:`shutdown`.
+
+    Parameters
+    ----------
+    workers : int
+        Number of worker processes.
+    """
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    parallel: ClassVar[bool] = True
+
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = check_workers(workers)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(workers={self.workers})"
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.shutdown(abort=exc_type is not None)
+
+    def start(self) -> None:  # noqa: B027 - optional hook
+        """Start the workers. Nothing to do for executors without any."""
+
+    def shutdown(self, abort: bool = False) -> None:  # noqa: B027 - optional hook
+        """Stop the workers: wait for them, or kill them at once when ``abort``."""
+
+    @abstractmethod
+    def run(self, fn: Callable[..., Any], common: tuple[Any, ...], items: Sequence[Any]) -> list:
+        """Call ``fn(*common, item)`` for every item; return the results in item order."""

@@ -1,0 +1,164 @@
+"""The race: every executor x every worker count x repeats, timed, scored and checked.
+
+For each cell the harness builds a fresh executor and times its three phases apart::
+
+    with executor:                  <- startup_s   (pool start-up)
+        executor.run(benchmark_fold, workload.common_args, tasks)
+                                    <- run_s       (dispatch + compute)
+                                    <- shutdown_s  (close + join)
+
+The first ``warmup`` runs of each cell are thrown away. The serial executor always runs
+(once, on one worker) because it is the reference for speedups and scores.
+"""
+
+from __future__ import annotations
+
+import numbers
+import time
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from foldrace.errors import FoldraceError, FoldTaskError, InputError, RaceError
+from foldrace.executors import check_workers, executor_names, get_executor, usable_cpus
+from foldrace.fold import FoldResult, FoldTask, benchmark_fold
+from foldrace.machine import describe_machine
+from foldrace.results import REFERENCE, RaceResult, Run
+from foldrace.workload import Workload, default_workload
+
+__all__ = ["default_workers", "plan", "race"]
+
+
+def default_workers() -> list[int]:
+    """Worker counts 1, 2, ..., up to the CPUs this process may use."""
+    return list(range(1, usable_cpus() + 1))
+
+
+def _check_count(label: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise InputError(f"{label} must be an integer of at least {minimum}, got {value!r}")
+    return int(value)
+
+
+def plan(
+    executors: Iterable[str] | None = None, workers: Iterable[int] | None = None
+) -> list[tuple[str, int]]:
+    """The (executor, workers) cells of a race, serial first, checked.
+
+    Raises
+    ------
+    InputError
+        For an unknown executor name or a bad worker count.
+    """
+    names = list(executor_names() if executors is None else executors)
+    if not names:
+        raise InputError("executors: name at least one")
+    for name in names:
+        get_executor(name)
+    counts = default_workers() if workers is None else list(workers)
+    if not counts:
+        raise InputError("workers: give at least one worker count")
+    counts = sorted({check_workers(w, warn=True) for w in counts})
+    cells = [(REFERENCE, 1)]
+    cells += [(name, w) for name in dict.fromkeys(names) if name != REFERENCE for w in counts]
+    return cells
+
+
+def _timed_run(name: str, workers: int, workload: Workload, tasks: Sequence[FoldTask]) -> tuple:
+    """Run one executor once; return (startup_s, run_s, shutdown_s, results)."""
+    executor = get_executor(name)(workers)
+    t0 = time.perf_counter()
+    with executor:
+        t1 = time.perf_counter()
+        results: list[FoldResult] = executor.run(benchmark_fold, workload.common_args, tasks)
+        t2 = time.perf_counter()
+    t3 = time.perf_counter()
+    folds = [r.fold for r in results]
+    if folds != [t.fold for t in tasks]:
+        raise RaceError(name, workers, f"results came back in fold order {folds}, not task order")
+    return t1 - t0, t2 - t1, t3 - t2, results
+
+
+def race(
+    workload: Workload | None = None,
+    executors: Iterable[str] | None = None,
+    workers: Iterable[int] | None = None,
+    repeats: int = 3,
+    *,
+    warmup: int = 1,
+    progress: bool = False,
+) -> RaceResult:
+    """Time every executor at every worker count and check that all agree on the scores.
+
+    Parameters
+    ----------
+    workload : Workload, optional
+        What to cross-validate; :func:`~foldrace.workload.default_workload` if omitted.
+    executors : iterable of str, optional
+        Registry names; all of them if omitted. ``serial`` is always added.
+    workers : iterable of int, optional
+        Worker counts; 1 up to the usable CPUs if omitted.
+    repeats : int
+        Timed runs per (executor, workers) cell.
+    warmup : int
+        Untimed runs per cell before the timed ones.
+    progress : bool
+        Show a progress bar on standard error.
+
+    Returns
+    -------
+    RaceResult
+        Timings, task records and scores; call ``.summary()`` and ``.check()`` on it.
+
+    Raises
+    ------
+    InputError
+        For bad arguments, before any work starts.
+    RaceError
+        If an executor fails; it names the executor, worker count and, where known, the fold.
+    """
+    workload = default_workload() if workload is None else workload
+    cells = plan(executors, workers)
+    repeats = _check_count("repeats", repeats, 1)
+    warmup = _check_count("warmup", warmup, 0)
+    tasks = workload.tasks()
+    runs: list[Run] = []
+    n_samples, n_features = workload.shape
+    meta: dict[str, Any] = {
+        "workload": {
+            "name": workload.name,
+            "description": workload.description,
+            "n_samples": n_samples,
+            "n_features": n_features,
+            "n_folds": len(workload.folds),
+            "n_tasks": len(tasks),
+            "models": list(workload.model_names),
+        },
+        "executors": list(dict.fromkeys(name for name, _ in cells)),
+        "workers": sorted({w for _, w in cells}),
+        "repeats": repeats,
+        "warmup": warmup,
+        "machine": describe_machine(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "complete": True,
+    }
+    with tqdm(
+        total=len(cells) * (warmup + repeats), desc="race", unit="run", disable=not progress
+    ) as bar:
+        for name, w in cells:
+            bar.set_postfix_str(f"{name}, {w} worker{'s' * (w > 1)}")
+            for repeat in range(-warmup, repeats):
+                try:
+                    *phases, results = _timed_run(name, w, workload, tasks)
+                except RaceError:
+                    raise
+                except FoldTaskError as exc:
+                    raise RaceError(name, w, str(exc), fold=exc.fold) from exc
+                except (FoldraceError, Exception) as exc:
+                    raise RaceError(name, w, f"{type(exc).__name__}: {exc}") from exc
+                if repeat >= 0:
+                    runs.append(Run(name, w, repeat, *phases, results))
+                bar.update()
+    return RaceResult.from_runs(runs, meta)

@@ -1,0 +1,287 @@
+"""The problem every executor races on: data, folds, models and a scorer.
+
+``default_workload()`` reproduces the classic blog set-up (1000 samples, 20 features,
+3 stratified folds, a logistic regression and a random forest, ROC-AUC). ``Workload``
+takes your own data, any scikit-learn splitter or explicit index pairs, a name-to-estimator
+mapping and a scorer, and checks them before any work starts.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.datasets import make_classification
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import get_scorer, make_scorer, roc_auc_score
+from sklearn.model_selection import StratifiedKFold
+
+from foldrace.errors import InputError
+from foldrace.fold import FoldTask
+
+__all__ = ["ROC_AUC", "Workload", "default_models", "default_workload"]
+
+ROC_AUC = make_scorer(roc_auc_score, response_method="predict_proba")
+"""ROC-AUC of the positive class's predicted probability, as the blog computes it."""
+
+Folds = tuple[tuple[np.ndarray, np.ndarray], ...]
+
+
+def default_models(random_state: int = 0) -> dict[str, Any]:
+    """The blog's two candidate models, with a fixed forest seed so scores repeat.
+
+    Parameters
+    ----------
+    random_state : int
+        Seed of the random forest.
+    """
+    return {
+        "logit": LogisticRegression(solver="liblinear"),
+        "rf": RandomForestClassifier(
+            n_estimators=100, min_samples_leaf=20, random_state=random_state
+        ),
+    }
+
+
+@dataclass(frozen=True, eq=False)
+class Workload:
+    """Data, folds, models and scorer for a race, checked on construction.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Features: a NumPy array or a pandas DataFrame.
+    y : array-like of shape (n_samples,)
+        Binary target.
+    models : mapping of str to estimator
+        Candidate models by name; each task fits a fresh clone.
+    folds : int, splitter or iterable of (train, test) index pairs
+        An int means ``StratifiedKFold(folds)``; a splitter is anything with
+        ``split(X, y)``; index pairs are used as given. Stored as index pairs.
+    scorer : str or callable, optional
+        A scikit-learn scoring name or ``scorer(estimator, X, y)``. Defaults to
+        :data:`ROC_AUC`, which needs ``predict_proba``.
+    name : str
+        Short label used in tables and figure captions.
+    description : str
+        One line describing the data and folds, for captions.
+
+    Raises
+    ------
+    InputError
+        If the data, folds or models cannot be raced (see :meth:`validate`).
+    """
+
+    X: Any = field(repr=False)
+    y: Any = field(repr=False)
+    models: Mapping[str, Any]
+    folds: Any = 3
+    scorer: Any = None
+    name: str = "custom"
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        y = np.asarray(self.y) if not hasattr(self.y, "iloc") else self.y
+        object.__setattr__(self, "y", y)
+        object.__setattr__(self, "models", dict(self.models))
+        scorer = ROC_AUC if self.scorer is None else self.scorer
+        if isinstance(scorer, str):
+            try:
+                scorer = get_scorer(scorer)
+            except ValueError as exc:
+                raise InputError(f"unknown scoring {self.scorer!r}: {exc}") from None
+        object.__setattr__(self, "scorer", scorer)
+        self._check_data()
+        object.__setattr__(self, "folds", self._materialise_folds(self.folds))
+        self._check_models()
+        if not self.description:
+            n, p = self.shape
+            described = f"{n} samples x {p} features, {len(self.folds)} folds"
+            object.__setattr__(self, "description", described)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(n_samples, n_features)`` of ``X``."""
+        shape = np.shape(self.X)
+        return int(shape[0]), int(shape[1]) if len(shape) > 1 else 1
+
+    @property
+    def model_names(self) -> tuple[str, ...]:
+        """Names of the models, in the order given."""
+        return tuple(self.models)
+
+    @property
+    def common_args(self) -> tuple[Any, Any, Mapping[str, Any], Callable[..., float]]:
+        """The arguments of :func:`~foldrace.fold.benchmark_fold` shared by every task."""
+        return (self.X, self.y, self.models, self.scorer)
+
+    def tasks(self) -> list[FoldTask]:
+        """One task per fold, in fold order, each fitting every model."""
+        return [
+            FoldTask(fold, train, test, self.model_names)
+            for fold, (train, test) in enumerate(self.folds)
+        ]
+
+    def _check_data(self) -> None:
+        n_samples = np.shape(self.X)[0] if np.ndim(self.X) else 0
+        y = np.asarray(self.y)
+        if y.ndim != 1:
+            raise InputError(f"y must be one-dimensional, got shape {y.shape}")
+        if len(y) == 0 or n_samples == 0:
+            raise InputError("X and y are empty: there is nothing to cross-validate")
+        if len(y) != n_samples:
+            raise InputError(f"X has {n_samples} samples but y has {len(y)}: lengths must match")
+        classes = np.unique(y)
+        if len(classes) < 2:
+            raise InputError(f"y has a single class ({classes[0]!r}); at least two are needed")
+        if self.scorer is ROC_AUC and len(classes) != 2:
+            raise InputError(f"ROC-AUC needs a binary target; y has {len(classes)} classes")
+
+    def _materialise_folds(self, folds: Any) -> Folds:
+        y = np.asarray(self.y)
+        counts = np.unique(y, return_counts=True)
+        smallest = int(counts[1].min())
+        if isinstance(folds, numbers.Integral) and not isinstance(folds, bool):
+            folds = StratifiedKFold(n_splits=int(folds))
+        if hasattr(folds, "split"):
+            n_splits = folds.get_n_splits(self.X, y) if hasattr(folds, "get_n_splits") else None
+            if n_splits is not None and n_splits < 2:
+                raise InputError(f"folds: at least 2 are needed, got {n_splits}")
+            if n_splits is not None and n_splits > smallest:
+                label = counts[0][counts[1].argmin()].item()
+                raise InputError(
+                    f"{n_splits} folds are more than the smallest class allows "
+                    f"(class {label!r} has {smallest} samples)"
+                )
+            try:
+                pairs: Iterable[Any] = list(folds.split(self.X, y))
+            except ValueError as exc:
+                raise InputError(f"folds: {exc}") from None
+        elif isinstance(folds, Iterable) and not isinstance(folds, str | bytes):
+            pairs = list(folds)
+        else:
+            raise InputError(
+                f"folds must be an int, a splitter or (train, test) index pairs, got {folds!r}"
+            )
+        if not pairs:
+            raise InputError("folds: no (train, test) pairs were given")
+        checked = []
+        for fold, pair in enumerate(pairs):
+            try:
+                train, test = (np.asarray(part, dtype=np.intp) for part in pair)
+            except (TypeError, ValueError):
+                raise InputError(f"fold {fold} is not a (train, test) pair of indices") from None
+            for part, indices in (("training", train), ("test", test)):
+                if indices.size == 0:
+                    raise InputError(f"fold {fold} has an empty {part} set")
+                if indices.min() < -len(y) or indices.max() >= len(y):
+                    raise InputError(f"fold {fold} has {part} indices outside 0..{len(y) - 1}")
+                if len(np.unique(y[indices])) < 2:
+                    raise InputError(
+                        f"fold {fold}'s {part} set holds a single class; "
+                        "use a stratified splitter or fewer folds"
+                    )
+            checked.append((train, test))
+        return tuple(checked)
+
+    def _check_models(self) -> None:
+        if not self.models:
+            raise InputError("models: at least one estimator is needed")
+        for name, estimator in self.models.items():
+            if not isinstance(name, str) or not name:
+                raise InputError(f"model names must be non-empty strings, got {name!r}")
+            if not hasattr(estimator, "fit") or not hasattr(estimator, "get_params"):
+                raise InputError(f"model {name!r} is not a scikit-learn estimator: {estimator!r}")
+            if self.scorer is ROC_AUC and not hasattr(estimator, "predict_proba"):
+                raise InputError(
+                    f"model {name!r} ({type(estimator).__name__}) has no predict_proba, which "
+                    "ROC-AUC needs; enable probabilities (e.g. SVC(probability=True)) "
+                    "or pass another scorer"
+                )
+            if _has_nan(self.X) and not _allows_nan(estimator):
+                raise InputError(
+                    f"X contains NaN and model {name!r} ({type(estimator).__name__}) "
+                    "cannot handle missing values; impute them first"
+                )
+
+
+def _has_nan(X: Any) -> bool:
+    try:
+        return bool(np.isnan(np.asarray(X, dtype=float)).any())
+    except (TypeError, ValueError):
+        return False
+
+
+def _allows_nan(estimator: Any) -> bool:
+    try:
+        return bool(estimator.__sklearn_tags__().input_tags.allow_nan)
+    except AttributeError:
+        return True
+
+
+def default_workload(
+    n_samples: int = 1000,
+    n_features: int = 20,
+    n_folds: int = 3,
+    seed: int = 123,
+    model_seed: int = 0,
+) -> Workload:
+    """The blog's workload, with sizes as parameters.
+
+    ``make_classification(n_samples, n_features, n_informative=10, random_state=seed)``,
+    ``StratifiedKFold(n_folds, shuffle=True, random_state=seed)``, models from
+    :func:`default_models`, scored by ROC-AUC.
+
+    Parameters
+    ----------
+    n_samples : int
+        Number of samples.
+    n_features : int
+        Number of features (at least 2); up to 10 of them are informative.
+    n_folds : int
+        Number of cross-validation folds (at least 2).
+    seed : int
+        Seed of the data and of the fold shuffle.
+    model_seed : int
+        Seed of the random forest.
+
+    Raises
+    ------
+    InputError
+        If a size is not a positive integer or the folds cannot be made.
+    """
+    sizes = {"samples": n_samples, "features": n_features, "folds": n_folds, "seed": seed}
+    for label, value in sizes.items():
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+            raise InputError(f"{label} must be an integer, got {value!r}")
+    if n_samples < 4:
+        raise InputError(f"samples must be at least 4, got {n_samples}")
+    if n_features < 2:
+        raise InputError(f"features must be at least 2, got {n_features}")
+    if n_folds < 2:
+        raise InputError(f"folds must be at least 2, got {n_folds}")
+    if seed < 0:
+        raise InputError(f"seed must be non-negative, got {seed}")
+    n_informative = min(10, n_features)
+    X, y = make_classification(
+        n_samples=n_samples,
+        n_features=n_features,
+        n_informative=n_informative,
+        n_redundant=min(2, n_features - n_informative),
+        random_state=seed,
+    )
+    return Workload(
+        X,
+        y,
+        default_models(model_seed),
+        folds=StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed),
+        name="default",
+        description=(
+            f"make_classification({n_samples} x {n_features}, seed {seed}), "
+            f"{n_folds} stratified folds, logit + rf, ROC-AUC"
+        ),
+    )
