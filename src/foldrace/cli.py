@@ -161,7 +161,20 @@ def format_summary(result: RaceResult) -> str:
             "with pool": table["total_speedup"].map("{:.2f}×".format),
         }
     )
-    return shown.to_string(index=False)
+    return _aligned(shown)
+
+
+def _aligned(table: pd.DataFrame) -> str:
+    """Plain-text table: first column left-aligned, the others right-aligned."""
+    rows = [list(map(str, table.columns)), *table.astype(str).values.tolist()]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    )
 
 
 def format_scores(result: RaceResult) -> str:
@@ -176,18 +189,27 @@ def format_scores(result: RaceResult) -> str:
         )
         .unstack("model")
     )
-    table = table.loc[result.executors, result.models]
+    table = table.loc[result.executors, result.models].reset_index()
     folds = result.meta.get("workload", {}).get("n_folds", "?")
     heading = f"Averaged held-out score over {folds} folds (mean in fold order):"
-    return f"{heading}\n{table.to_string()}\n{result.check().describe()}"
+    return f"{heading}\n{_aligned(table)}\n{result.check().describe()}"
 
 
 def format_bound(result: RaceResult) -> str:
-    """One line per worker count: what task granularity allows."""
-    summary = result.summary().drop_duplicates("workers")
-    n_tasks = result.meta.get("workload", {}).get("n_tasks", "?")
-    parts = [f"{int(row.workers)} workers ≤ {row.bound:.2f}×" for row in summary.itertuples()]
-    return f"Granularity bound for {n_tasks} tasks: " + ", ".join(parts) + " (ideal: = workers)."
+    """What task granularity allows at each worker count above one."""
+    from foldrace.limits import equal_task_bound
+
+    durations = result.task_durations()
+    n = len(durations)
+    measured = ", ".join(f"{d:.3f}" for d in durations)
+    lines = [f"Granularity bound from the serial task durations ({measured} s):"]
+    for w, bound in result.summary().drop_duplicates("workers")[["workers", "bound"]].values:
+        if w > 1:
+            lines.append(
+                f"  {int(w)} workers: ≤ {bound:.2f}×  ({n} equal tasks: ≤ "
+                f"{equal_task_bound(n, int(w)):.2f}×, ideal: {w:.2f}×)"
+            )
+    return "\n".join(lines)
 
 
 def build_workload(args: argparse.Namespace) -> Workload:
@@ -201,7 +223,13 @@ def build_workload(args: argparse.Namespace) -> Workload:
         if args.data or args.model:
             raise InputError("--workload cannot be combined with --data or --model")
         factory = load_object(args.workload)
-        workload = factory() if callable(factory) else factory
+        try:
+            workload = factory() if callable(factory) else factory
+        except InputError:
+            raise
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            raise InputError(f"--workload {args.workload!r} raised {reason}") from None
         if not isinstance(workload, Workload):
             raise InputError(f"--workload {args.workload!r} did not give a foldrace.Workload")
         return workload

@@ -11,7 +11,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-__all__ = ["EXACT_TASK_LIMIT", "best_makespan", "granularity_bound", "ideal_speedup"]
+__all__ = [
+    "EXACT_TASK_LIMIT",
+    "best_makespan",
+    "equal_task_bound",
+    "granularity_bound",
+    "ideal_speedup",
+]
 
 EXACT_TASK_LIMIT = 16
 """Up to this many tasks the best makespan is searched for exactly (branch and bound)."""
@@ -104,3 +110,16 @@ def granularity_bound(durations: Sequence[float], workers: int) -> float:
     total = sum(float(t) for t in durations)
     makespan = best_makespan(durations, workers)
     return total / makespan if makespan > 0 else ideal_speedup(workers)
+
+
+def equal_task_bound(n_tasks: int, workers: int) -> float:
+    """The granularity bound if all ``n_tasks`` took equally long: ``n / ceil(n / workers)``.
+
+    Examples
+    --------
+    >>> equal_task_bound(3, 2)
+    1.5
+    """
+    if n_tasks < 1 or workers < 1:
+        raise ValueError(f"n_tasks and workers must be at least 1, got {n_tasks}, {workers}")
+    return n_tasks / math.ceil(n_tasks / workers)

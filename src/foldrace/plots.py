@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from foldrace.files import atomic_write
+from foldrace.limits import equal_task_bound
 from foldrace.machine import machine_caption
 from foldrace.results import REFERENCE, RaceResult
 
@@ -61,8 +62,12 @@ def speedup_figure(
             zorder=2,
         )
         last = bound.iloc[-1]
+        widest = int(last["workers"])
+        note = f"≤ {last['bound']:.2f}× at {widest} workers"
+        if n_tasks:
+            note += f"\n({n_tasks} equal tasks: ≤ {equal_task_bound(n_tasks, widest):.2f}×)"
         ax.annotate(
-            f"≤ {last['bound']:.2f}× at {int(last['workers'])} workers",
+            note,
             (last["workers"], last["bound"]),
             xytext=(-8, 8),
             textcoords="offset points",

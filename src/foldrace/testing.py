@@ -6,6 +6,7 @@ under every start method.
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -53,15 +54,21 @@ class FailingClassifier(SlowClassifier):
         Raise when fitted on fewer training samples than this.
     seconds_per_sample : float
         As for :class:`SlowClassifier`.
+    spare_pid : int, optional
+        Never raise in the process with this id (pass ``os.getpid()`` to fail only in
+        worker processes, so a serial reference run still succeeds).
     """
 
-    def __init__(self, fail_below: int = 0, seconds_per_sample: float = 0.0) -> None:
+    def __init__(
+        self, fail_below: int = 0, seconds_per_sample: float = 0.0, spare_pid: int | None = None
+    ) -> None:
         super().__init__(seconds_per_sample)
         self.fail_below = fail_below
+        self.spare_pid = spare_pid
 
     def fit(self, X: Any, y: Any) -> FailingClassifier:
         """Raise ``ValueError`` for a small training set, otherwise fit."""
-        if len(X) < self.fail_below:
+        if len(X) < self.fail_below and os.getpid() != self.spare_pid:
             raise ValueError(f"refusing to fit on {len(X)} samples (fail_below={self.fail_below})")
         return super().fit(X, y)
 

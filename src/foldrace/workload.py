@@ -144,24 +144,12 @@ class Workload:
     def _materialise_folds(self, folds: Any) -> Folds:
         y = np.asarray(self.y)
         counts = np.unique(y, return_counts=True)
-        smallest = int(counts[1].min())
         if isinstance(folds, numbers.Integral) and not isinstance(folds, bool):
             folds = StratifiedKFold(n_splits=int(folds))
-        if hasattr(folds, "split"):
-            n_splits = folds.get_n_splits(self.X, y) if hasattr(folds, "get_n_splits") else None
-            if n_splits is not None and n_splits < 2:
-                raise InputError(f"folds: at least 2 are needed, got {n_splits}")
-            if n_splits is not None and n_splits > smallest:
-                label = counts[0][counts[1].argmin()].item()
-                raise InputError(
-                    f"{n_splits} folds are more than the smallest class allows "
-                    f"(class {label!r} has {smallest} samples)"
-                )
-            try:
-                pairs: Iterable[Any] = list(folds.split(self.X, y))
-            except ValueError as exc:
-                raise InputError(f"folds: {exc}") from None
-        elif isinstance(folds, Iterable) and not isinstance(folds, str | bytes):
+        text = isinstance(folds, str | bytes)  # strings have a split method too
+        if hasattr(folds, "split") and not text:
+            pairs = self._split(folds, y, counts)
+        elif isinstance(folds, Iterable) and not text:
             pairs = list(folds)
         else:
             raise InputError(
@@ -187,6 +175,22 @@ class Workload:
                     )
             checked.append((train, test))
         return tuple(checked)
+
+    def _split(self, splitter: Any, y: np.ndarray, counts: tuple[np.ndarray, np.ndarray]) -> list:
+        n_splits = splitter.get_n_splits(self.X, y) if hasattr(splitter, "get_n_splits") else None
+        if n_splits is not None and n_splits < 2:
+            raise InputError(f"folds: at least 2 are needed, got {n_splits}")
+        smallest = int(counts[1].min())
+        if n_splits is not None and n_splits > smallest:
+            label = counts[0][counts[1].argmin()].item()
+            raise InputError(
+                f"{n_splits} folds are more than the smallest class allows "
+                f"(class {label!r} has {smallest} samples)"
+            )
+        try:
+            return list(splitter.split(self.X, y))
+        except ValueError as exc:
+            raise InputError(f"folds: {exc}") from None
 
     def _check_models(self) -> None:
         if not self.models:

@@ -102,7 +102,8 @@ class ApplyExecutor(PoolExecutor):
 
     def run(self, fn: Callable[..., Any], common: tuple[Any, ...], items: Sequence[Any]) -> list:
         """Submit one task, wait for it, then the next (``apply`` is ``apply_async().get()``)."""
-        return [self._get(self.pool.apply_async(fn, (*common, item))) for item in items]
+        pool = self.pool
+        return [self._get(pool.apply_async(fn, (*common, item))) for item in items]
 
 
 class ApplyAsyncExecutor(PoolExecutor):
@@ -118,10 +119,11 @@ class ApplyAsyncExecutor(PoolExecutor):
         result under the task's index, so the order of completion cannot leak out. An
         ``error_callback`` records failures, so a failing task is never silently missing.
         """
+        pool = self.pool
         results: dict[int, Any] = {}
         errors: dict[int, BaseException] = {}
         pending = [
-            self.pool.apply_async(
+            pool.apply_async(
                 fn,
                 (*common, item),
                 callback=partial(results.__setitem__, index),

@@ -1,0 +1,238 @@
+"""The command line: a real run in a subprocess, plot from JSON, and every bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from foldrace.cli import ExitCode, main
+from foldrace.executors import executor_names
+
+
+def _foldrace(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "foldrace", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    """One real ``foldrace run --workers 1 2 --repeats 1`` in a subprocess."""
+    out = tmp_path_factory.mktemp("run") / "results"
+    done = _foldrace("run", "--workers", "1", "2", "--repeats", "1", "--out", str(out))
+    return out, done
+
+
+def test_run_writes_csv_json_and_figures_and_exits_0(run_dir):
+    out, done = run_dir
+    assert done.returncode == ExitCode.OK, done.stderr
+    for name in (
+        "results.json",
+        "summary.csv",
+        "timings.csv",
+        "tasks.csv",
+        "scores.csv",
+        "speedup.png",
+        "speedup.svg",
+    ):
+        assert (out / name).stat().st_size > 0, name
+    assert (out / "speedup.png").read_bytes().startswith(b"\x89PNG")
+    data = json.loads((out / "results.json").read_text())
+    assert data["meta"]["workers"] == [1, 2]
+
+
+def test_run_prints_table_bound_scores_and_identical_line(run_dir):
+    _, done = run_dir
+    lines = done.stdout.splitlines()
+    header = next(line for line in lines if line.strip().startswith("executor"))
+    for column in ("workers", "median s", "speedup", "efficiency", "bound"):
+        assert column in header
+    for name in executor_names():
+        assert any(line.split()[:1] == [name] for line in lines), name
+    assert "Granularity bound from the serial task durations" in done.stdout
+    assert re.search(
+        r"2 workers: ≤ 1\.\d\d×  \(3 equal tasks: ≤ 1\.50×, ideal: 2\.00×\)", done.stdout
+    )
+    assert "0.8680219101512723" in done.stdout  # logit, full precision
+    assert "0.905368254904951" in done.stdout  # rf
+    assert "Identical averaged scores across executors: yes" in done.stdout
+    assert "race" in done.stderr  # the progress bar
+
+
+def test_plot_redraws_from_results_json(run_dir, tmp_path):
+    out, _ = run_dir
+    assert main(["plot", str(out / "results.json"), "--out", str(tmp_path)]) == ExitCode.OK
+    assert (tmp_path / "speedup.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "speedup.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_quiet_run_with_own_models(tmp_path, capsys):
+    model = "tree=sklearn.tree:DecisionTreeClassifier(max_depth=3, random_state=0)"
+    code = main(
+        [
+            "run",
+            "--executors",
+            "starmap",
+            "--workers",
+            "2",
+            "--repeats",
+            "1",
+            "--samples",
+            "300",
+            "--model",
+            model,
+            "--quiet",
+            "--no-plot",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert code == ExitCode.OK
+    assert capsys.readouterr().out == "Identical averaged scores across executors: yes\n"
+    assert not (tmp_path / "speedup.png").exists()
+    assert json.loads((tmp_path / "results.json").read_text())["meta"]["workload"]["models"] == [
+        "tree"
+    ]
+
+
+def test_run_on_a_csv_file(tmp_path, capsys, small_workload):
+    import pandas as pd
+
+    table = pd.DataFrame(small_workload.X).add_prefix("x")
+    table["label"] = small_workload.y
+    table.to_csv(tmp_path / "mine.csv", index=False)
+    code = main(
+        [
+            "run",
+            "--executors",
+            "map",
+            "--workers",
+            "1",
+            "--repeats",
+            "1",
+            "--quiet",
+            "--no-plot",
+            "--data",
+            str(tmp_path / "mine.csv"),
+            "--target",
+            "label",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
+    assert code == ExitCode.OK, capsys.readouterr().err
+    meta = json.loads((tmp_path / "out" / "results.json").read_text())["meta"]
+    assert meta["workload"]["description"].startswith("mine.csv (300 x 20)")
+
+
+def test_executors_command_lists_the_registry(capsys):
+    assert main(["executors"]) == ExitCode.OK
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert listed == list(executor_names())
+
+
+def test_differing_scores_exit_with_their_own_code(tmp_path, capsys):
+    # A forest without a fixed seed gives different scores on every run.
+    model = "rf=sklearn.ensemble:RandomForestClassifier(n_estimators=5)"
+    code = main(
+        [
+            "run",
+            "--executors",
+            "map",
+            "--workers",
+            "1",
+            "--repeats",
+            "1",
+            "--samples",
+            "300",
+            "--model",
+            model,
+            "--quiet",
+            "--no-plot",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert code == ExitCode.SCORES_DIFFER == 3
+    assert "NO, differ: map (workers=1) on rf" in capsys.readouterr().out
+
+
+BAD_INPUTS = [
+    (["run", "--workers", "0"], "workers must be at least 1"),
+    (["run", "--workers", "-2"], "workers must be at least 1"),
+    (["run", "--workers", "two"], "workers must be a positive integer, got 'two'"),
+    (["run", "--workers", "1.5"], "workers must be a positive integer, got '1.5'"),
+    (["run", "--workers", "100000"], "more than foldrace allows"),
+    (["run", "--executors", "mapp"], "invalid choice: 'mapp' (choose from 'serial', 'apply'"),
+    (["run", "--samples", "12", "--folds", "7"], "7 folds are more than the smallest class allows"),
+    (["run", "--model", "svc=sklearn.svm:SVC()"], "model 'svc' (SVC) has no predict_proba"),
+    (["run", "--model", "svc"], "expected NAME=module:Class"),
+    (["run", "--model", "x=nowhere.at.all:Thing"], "cannot import module 'nowhere.at.all'"),
+    (["run", "--repeats", "0"], "must be an integer of at least 1"),
+    (["run", "--data", "missing.csv"], "--data needs --target"),
+    (["run", "--workload", "json:__name__"], "did not give a foldrace.Workload"),
+    (["run", "--workload", "json:loads"], "--workload 'json:loads' raised TypeError"),
+    (["plot", "absent.json"], "cannot read 'absent.json'"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), BAD_INPUTS)
+def test_bad_input_gives_one_line_and_exit_2(tmp_path, monkeypatch, capsys, argv, message):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exited:  # argparse's own checks exit
+        raise SystemExit(main([*argv, *(["--out", "out"] if argv[0] == "run" else [])]))
+    assert exited.value.code == ExitCode.BAD_INPUT
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+
+
+def test_out_that_is_a_file_or_cannot_be_created_is_refused_before_work(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("keep me")
+    assert main(["run", "--out", str(afile)]) == ExitCode.BAD_INPUT
+    assert "is an existing file, not a directory" in capsys.readouterr().err
+    assert main(["run", "--out", str(afile / "sub")]) == ExitCode.BAD_INPUT
+    assert "is not writable" in capsys.readouterr().err
+    assert afile.read_text() == "keep me"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("{oops", "is not valid JSON"), ('{"kind": "other"}', "not a foldrace results file")],
+)
+def test_plot_refuses_bad_json(tmp_path, capsys, content, message):
+    path = tmp_path / "results.json"
+    path.write_text(content)
+    assert main(["plot", str(path)]) == ExitCode.BAD_INPUT
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_bad_input_in_a_real_subprocess_has_no_traceback(tmp_path):
+    done = _foldrace("run", "--workers", "0", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "foldrace run: error: argument --workers: workers must be at least 1, got 0 (see --help)"
+    ]
+    assert not (tmp_path / "foldrace-results").exists()
+
+
+def test_console_script_and_module_are_the_same_command():
+    import shutil
+
+    script = shutil.which("foldrace", path=str(__import__("pathlib").Path(sys.executable).parent))
+    assert script, "the foldrace console script is installed beside the interpreter"
+    done = subprocess.run([script, "executors"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert done.stdout == _foldrace("executors").stdout

@@ -1,0 +1,194 @@
+"""The race harness and its result tables: columns, arithmetic, checks and files."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+from sklearn.model_selection import cross_validate
+
+from foldrace import FoldTaskError, InputError, RaceError, RaceResult, Workload, race
+from foldrace.fold import FoldResult
+from foldrace.harness import plan
+from foldrace.results import (
+    SCORE_COLUMNS,
+    SUMMARY_COLUMNS,
+    TASK_COLUMNS,
+    TIMING_COLUMNS,
+    Run,
+)
+from foldrace.testing import FailingClassifier
+
+
+@pytest.fixture(scope="module")
+def small_race(small_workload) -> RaceResult:
+    return race(small_workload, workers=[1, 2], repeats=2)
+
+
+def test_tables_have_the_documented_columns_and_rows(small_race):
+    assert tuple(small_race.timings.columns) == TIMING_COLUMNS
+    assert tuple(small_race.tasks.columns) == TASK_COLUMNS
+    assert tuple(small_race.scores.columns) == SCORE_COLUMNS
+    assert tuple(small_race.summary().columns) == SUMMARY_COLUMNS
+    runs = (1 + 4 * 2) * 2  # serial once + 4 executors x 2 worker counts, 2 repeats each
+    assert len(small_race.timings) == runs  # the warm-up run is not recorded
+    assert len(small_race.tasks) == runs * 3
+    assert len(small_race.scores) == runs * 3 * 2
+    assert set(small_race.timings["repeat"]) == {0, 1}
+    timings = small_race.timings
+    np.testing.assert_allclose(
+        timings["total_s"], timings["startup_s"] + timings["run_s"] + timings["shutdown_s"]
+    )
+    assert (timings[timings["executor"] != "serial"]["startup_s"] > 0).all()
+
+
+def test_race_scores_are_identical_and_equal_cross_validate(small_race, small_workload):
+    check = small_race.check()
+    assert check.identical, check.describe()
+    assert check.mismatches.empty
+    for name, estimator in small_workload.models.items():
+        expected = np.mean(
+            cross_validate(
+                estimator,
+                small_workload.X,
+                small_workload.y,
+                cv=list(small_workload.folds),
+                scoring=small_workload.scorer,
+            )["test_score"]
+        )
+        assert check.reference[name] == expected
+    assert check.describe() == "Identical averaged scores across executors: yes"
+
+
+def test_a_differing_score_is_reported_by_executor_and_model(small_race):
+    scores = small_race.scores.copy()
+    row = scores.index[
+        (scores["executor"] == "map") & (scores["workers"] == 2) & (scores["model"] == "rf")
+    ][0]
+    scores.loc[row, "score"] += 1e-12  # far below any printed precision
+    doctored = RaceResult(small_race.timings, small_race.tasks, scores, small_race.meta)
+    check = doctored.check()
+    assert not check.identical
+    assert set(
+        zip(
+            check.mismatches["executor"],
+            check.mismatches["workers"],
+            check.mismatches["model"],
+            strict=True,
+        )
+    ) == {("map", 2, "rf")}
+    assert "NO, differ: map (workers=2) on rf" in check.describe()
+
+
+def _fold(fold, start, end):
+    return FoldResult(fold, {"m": 0.5}, 1, start, end)
+
+
+def test_speedup_efficiency_and_bound_arithmetic():
+    tasks = [_fold(0, 0.0, 1.0), _fold(1, 1.0, 2.0), _fold(2, 2.0, 3.0)]
+    runs = [
+        Run("serial", 1, 0, 0.0, 3.0, 0.0, tasks),
+        Run("serial", 1, 1, 0.0, 3.2, 0.0, tasks),
+        Run("serial", 1, 2, 0.0, 2.8, 0.0, tasks),
+        Run("map", 2, 0, 0.1, 2.0, 0.1, tasks),
+        Run("map", 2, 1, 0.1, 2.5, 0.3, tasks),
+        Run("map", 2, 2, 0.3, 1.5, 0.1, tasks),
+    ]
+    summary = RaceResult.from_runs(runs, {}).summary().set_index("executor")
+    cell = summary.loc["map"]
+    assert cell["median_s"] == pytest.approx(2.0)
+    assert cell["speedup"] == pytest.approx(3.0 / 2.0)
+    assert cell["speedup_low"] == pytest.approx(3.0 / 2.5)
+    assert cell["speedup_high"] == pytest.approx(3.0 / 1.5)
+    assert cell["efficiency"] == pytest.approx(0.75)
+    assert cell["bound"] == pytest.approx(1.5)  # three 1 s folds on two workers
+    assert cell["ideal"] == 2.0
+    assert cell["pool_s"] == pytest.approx(0.4)  # median of 0.2, 0.4, 0.4
+    assert cell["total_speedup"] == pytest.approx(3.0 / 2.2)
+    assert summary.loc["serial", "speedup"] == 1.0
+
+
+def test_averages_sort_by_fold_before_the_mean():
+    scores = [0.1, 0.7, 0.3000000000000001]
+    forwards = [FoldResult(i, {"m": s}, 1, 0.0, 1.0) for i, s in enumerate(scores)]
+    backwards = list(reversed(forwards))
+    runs = [Run("serial", 1, 0, 0, 1, 0, forwards), Run("map", 2, 0, 0, 1, 0, backwards)]
+    averages = RaceResult.from_runs(runs, {}).averages()
+    assert averages["score"].tolist() == [float(np.mean(scores))] * 2
+
+
+def test_plan_puts_serial_first_and_checks_names_and_workers():
+    assert plan(["map", "serial"], [2, 1, 2]) == [("serial", 1), ("map", 1), ("map", 2)]
+    with pytest.raises(InputError, match="unknown executor 'mapp'"):
+        plan(["mapp"], [1])
+    with pytest.raises(InputError, match="workers must be at least 1"):
+        plan(["map"], [0])
+    with pytest.raises(InputError, match="at least one worker count"):
+        plan(["map"], [])
+
+
+@pytest.mark.parametrize(("repeats", "warmup"), [(0, 1), (1, -1), (1.5, 0)])
+def test_bad_repeats_and_warmup_are_refused(small_workload, repeats, warmup):
+    with pytest.raises(InputError, match=r"repeats|warmup"):
+        race(small_workload, ["map"], [1], repeats=repeats, warmup=warmup)
+
+
+@pytest.mark.parametrize("name", ["serial", "starmap"])
+def test_an_executor_failure_names_executor_workers_and_fold(small_workload, name):
+    spare = None if name == "serial" else os.getpid()  # let serial pass, fail in workers
+    bad = FailingClassifier(fail_below=10_000, spare_pid=spare)
+    workload = Workload(small_workload.X, small_workload.y, {"bad": bad})
+    workers = 1 if name == "serial" else 2
+    # every fold fails; the pool reports whichever failed first
+    expected = rf"executor '{name}' \(workers={workers}\) failed: fold \d, model 'bad': ValueError"
+    with pytest.raises(RaceError, match=expected) as info:
+        race(workload, [name], [workers], repeats=1, warmup=0)
+    assert (info.value.executor, info.value.workers) == (name, workers)
+    assert info.value.fold in {0, 1, 2}
+    assert isinstance(info.value.__cause__, FoldTaskError)
+
+
+def test_results_round_trip_through_json_bit_for_bit(small_race, tmp_path):
+    paths = small_race.write(tmp_path / "out")
+    assert {p.name for p in paths.values()} == {
+        "results.json",
+        "summary.csv",
+        "timings.csv",
+        "tasks.csv",
+        "scores.csv",
+    }
+    again = RaceResult.read(paths["results"])
+    assert again.averages()["score"].tolist() == small_race.averages()["score"].tolist()
+    assert again.summary().equals(small_race.summary())
+    assert again.meta["workload"]["n_tasks"] == 3
+    assert not list((tmp_path / "out").glob(".*.tmp"))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ('{"kind": "something-else"}', "not a foldrace results file"),
+        ("[1, 2, 3]", "not a foldrace results file"),
+        ('{"kind": "foldrace.race", "meta": {}}', "damaged"),
+    ],
+)
+def test_reading_a_bad_results_file_is_an_input_error(tmp_path, content, message):
+    path = tmp_path / "results.json"
+    path.write_text(content)
+    with pytest.raises(InputError, match=message):
+        RaceResult.read(path)
+
+
+def test_reading_a_missing_file_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="cannot read"):
+        RaceResult.read(tmp_path / "absent.json")
+
+
+def test_json_is_plain_and_tagged(small_race, tmp_path):
+    data = json.loads(small_race.write(tmp_path)["results"].read_text())
+    assert data["kind"] == "foldrace.race"
+    assert data["meta"]["machine"]["usable_cpus"] >= 1
+    assert data["meta"]["complete"] is True

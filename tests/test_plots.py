@@ -1,0 +1,47 @@
+"""The speedup figure: what it must show at a glance."""
+
+from __future__ import annotations
+
+import pytest
+
+from foldrace import RaceResult, plot_speedup, race
+from foldrace.plots import save_figure
+
+
+@pytest.fixture(scope="module")
+def result(small_workload) -> RaceResult:
+    return race(small_workload, ["apply", "starmap"], [1, 2], repeats=2, warmup=0)
+
+
+def test_figure_has_executors_ideal_bound_cpu_marker_and_caption(result):
+    fig = plot_speedup(result)
+    (ax,) = fig.axes
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert {"apply", "starmap", "ideal (linear)", "granularity bound (3 tasks)"} <= set(labels)
+    assert "serial" not in labels  # the reference is the 1.0 line, not a curve
+    assert ax.get_xlabel() == "workers"
+    assert "speedup" in ax.get_ylabel()
+    texts = [t.get_text() for t in ax.texts]
+    assert any("CPUs" in t for t in texts)
+    assert any("3 equal tasks: ≤ 1.50×" in t for t in texts)
+    caption = fig._supxlabel.get_text()
+    machine = result.meta["machine"]
+    assert f"{machine['usable_cpus']} CPUs" in caption
+    assert f"Python {machine['python']}" in caption
+    assert f"scikit-learn {machine['scikit-learn']}" in caption
+    assert "300 x 20" in caption
+
+
+def test_curves_plot_the_median_speedups(result):
+    (ax,) = plot_speedup(result).axes
+    starmap = next(line for line in ax.get_lines() if line.get_label() == "starmap")
+    summary = result.summary().query("executor == 'starmap'")
+    assert list(starmap.get_xdata()) == [1, 2]
+    assert list(starmap.get_ydata()) == pytest.approx(summary["speedup"].tolist())
+
+
+def test_save_writes_png_and_svg(result, tmp_path):
+    paths = save_figure(plot_speedup(result), tmp_path / "speedup")
+    assert [p.name for p in paths] == ["speedup.png", "speedup.svg"]
+    assert paths[0].read_bytes()[:4] == b"\x89PNG"
+    assert b"<svg" in paths[1].read_bytes()[:2000]
