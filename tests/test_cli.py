@@ -57,7 +57,7 @@ def test_run_prints_table_bound_scores_and_identical_line(run_dir):
         assert column in header
     for name in executor_names():
         assert any(line.split()[:1] == [name] for line in lines), name
-    assert "Granularity bound from the serial task durations" in done.stdout
+    assert "Granularity bound of 3 tasks per fold" in done.stdout
     assert re.search(
         r"2 workers: ≤ 1\.\d\d×  \(3 equal tasks: ≤ 1\.50×, ideal: 2\.00×\)", done.stdout
     )
@@ -236,3 +236,35 @@ def test_console_script_and_module_are_the_same_command():
     done = subprocess.run([script, "executors"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     assert done.stdout == _foldrace("executors").stdout
+
+
+def test_run_with_both_granularities_and_a_timeline(tmp_path, capsys):
+    code = main(
+        [
+            "run",
+            "--executors",
+            "apply",
+            "starmap",
+            "--workers",
+            "2",
+            "--repeats",
+            "1",
+            "--samples",
+            "300",
+            "--granularity",
+            "fold",
+            "fold-model",
+            "--timeline",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == ExitCode.OK
+    assert "Granularity bound of 3 tasks per fold" in out
+    assert "Granularity bound of 6 tasks per fold-model" in out
+    assert any(line.startswith("starmap") and "fold x model" in line for line in out.splitlines())
+    for name in ("speedup.png", "timeline.png", "timeline.svg"):
+        assert (tmp_path / name).stat().st_size > 0
+    assert main(["timeline", str(tmp_path / "results.json"), "--out", str(tmp_path / "t")]) == 0
+    assert (tmp_path / "t" / "timeline.png").read_bytes()[:4] == b"\x89PNG"

@@ -89,14 +89,17 @@ def _fold(fold, start, end):
 def test_speedup_efficiency_and_bound_arithmetic():
     tasks = [_fold(0, 0.0, 1.0), _fold(1, 1.0, 2.0), _fold(2, 2.0, 3.0)]
     runs = [
-        Run("serial", 1, 0, 0.0, 3.0, 0.0, tasks),
-        Run("serial", 1, 1, 0.0, 3.2, 0.0, tasks),
-        Run("serial", 1, 2, 0.0, 2.8, 0.0, tasks),
-        Run("map", 2, 0, 0.1, 2.0, 0.1, tasks),
-        Run("map", 2, 1, 0.1, 2.5, 0.3, tasks),
-        Run("map", 2, 2, 0.3, 1.5, 0.1, tasks),
+        Run("fold", "serial", 1, 0, 0.0, 0.0, 3.0, 0.0, tasks),
+        Run("fold", "serial", 1, 1, 0.0, 0.0, 3.2, 0.0, tasks),
+        Run("fold", "serial", 1, 2, 0.0, 0.0, 2.8, 0.0, tasks),
+        Run("fold", "map", 2, 0, 0.0, 0.1, 2.0, 0.1, tasks),
+        Run("fold", "map", 2, 1, 0.0, 0.1, 2.5, 0.3, tasks),
+        Run("fold", "map", 2, 2, 0.0, 0.3, 1.5, 0.1, tasks),
+        Run("fold", "apply", 2, 0, 0.0, 0.1, 3.0, 0.1, tasks),
     ]
-    summary = RaceResult.from_runs(runs, {}).summary().set_index("executor")
+    schedules = {"serial": "sequential", "map": "chunked", "apply": "sequential"}
+    summary = RaceResult.from_runs(runs, {"schedules": schedules}).summary()
+    summary = summary.set_index("executor")
     cell = summary.loc["map"]
     assert cell["median_s"] == pytest.approx(2.0)
     assert cell["speedup"] == pytest.approx(3.0 / 2.0)
@@ -107,6 +110,9 @@ def test_speedup_efficiency_and_bound_arithmetic():
     assert cell["ideal"] == 2.0
     assert cell["pool_s"] == pytest.approx(0.4)  # median of 0.2, 0.4, 0.4
     assert cell["total_speedup"] == pytest.approx(3.0 / 2.2)
+    assert cell["predicted"] == pytest.approx(1.5)  # chunks of one task: list scheduling
+    assert cell["n_tasks"] == 3
+    assert summary.loc["apply", "predicted"] == pytest.approx(1.0)  # one task at a time
     assert summary.loc["serial", "speedup"] == 1.0
 
 
@@ -114,7 +120,10 @@ def test_averages_sort_by_fold_before_the_mean():
     scores = [0.1, 0.7, 0.3000000000000001]
     forwards = [FoldResult(i, {"m": s}, 1, 0.0, 1.0) for i, s in enumerate(scores)]
     backwards = list(reversed(forwards))
-    runs = [Run("serial", 1, 0, 0, 1, 0, forwards), Run("map", 2, 0, 0, 1, 0, backwards)]
+    runs = [
+        Run("fold", "serial", 1, 0, 0, 0, 1, 0, forwards),
+        Run("fold", "map", 2, 0, 0, 0, 1, 0, backwards),
+    ]
     averages = RaceResult.from_runs(runs, {}).averages()
     assert averages["score"].tolist() == [float(np.mean(scores))] * 2
 
@@ -162,7 +171,7 @@ def test_results_round_trip_through_json_bit_for_bit(small_race, tmp_path):
     again = RaceResult.read(paths["results"])
     assert again.averages()["score"].tolist() == small_race.averages()["score"].tolist()
     assert again.summary().equals(small_race.summary())
-    assert again.meta["workload"]["n_tasks"] == 3
+    assert again.meta["workload"]["n_tasks"] == {"fold": 3}
     assert not list((tmp_path / "out").glob(".*.tmp"))
 
 
@@ -192,3 +201,31 @@ def test_json_is_plain_and_tagged(small_race, tmp_path):
     assert data["kind"] == "foldrace.race"
     assert data["meta"]["machine"]["usable_cpus"] >= 1
     assert data["meta"]["complete"] is True
+
+
+def test_fold_model_granularity_sits_beside_fold_with_identical_scores(small_workload):
+    result = race(
+        small_workload,
+        ["apply_async"],
+        [2],
+        repeats=1,
+        warmup=0,
+        granularity=["fold", "fold-model"],
+    )
+    assert result.granularities == ["fold", "fold-model"]
+    tasks = result.tasks
+    per_model = tasks[tasks["granularity"] == "fold-model"]
+    assert len(per_model) == 2 * 6  # serial and apply_async, 3 folds x 2 models each
+    assert set(per_model["models"]) == {"logit", "rf"}
+    summary = result.summary()
+    assert summary.groupby("granularity")["n_tasks"].first().to_dict() == {
+        "fold": 3,
+        "fold-model": 6,
+    }
+    assert result.check().identical, result.check().describe()
+    assert len(result.task_durations("fold-model")) == 6
+
+
+def test_unknown_granularity_is_refused(small_workload):
+    with pytest.raises(InputError, match="unknown granularity 'model'"):
+        race(small_workload, ["map"], [1], granularity="model")

@@ -45,3 +45,24 @@ def test_save_writes_png_and_svg(result, tmp_path):
     assert [p.name for p in paths] == ["speedup.png", "speedup.svg"]
     assert paths[0].read_bytes()[:4] == b"\x89PNG"
     assert b"<svg" in paths[1].read_bytes()[:2000]
+
+
+def test_timeline_shows_apply_one_task_at_a_time(small_workload):
+    from foldrace.plots import plot_timeline
+    from foldrace.testing import SlowClassifier
+
+    slow = foldrace_workload(small_workload, SlowClassifier(seconds_per_sample=2e-4))
+    result = race(slow, ["apply", "apply_async"], [2], repeats=1, warmup=0)
+    fig = plot_timeline(result)
+    titles = {ax.get_title(loc="left").split(":")[0]: ax.get_title(loc="left") for ax in fig.axes}
+    assert set(titles) == {"serial", "apply", "apply_async"}
+    assert "at most 1 busy at once" in titles["apply"]
+    assert "at most 2 busy at once" in titles["apply_async"]
+    for ax in fig.axes:
+        assert len(ax.patches) == 3  # one bar per fold
+
+
+def foldrace_workload(base, estimator):
+    from foldrace import Workload
+
+    return Workload(base.X, base.y, {"slow": estimator}, folds=base.folds)

@@ -22,7 +22,7 @@ from foldrace.errors import InputError, RaceError
 from foldrace.executors import EXECUTORS, check_workers, executor_names
 from foldrace.files import prepare_out_dir
 from foldrace.results import RaceResult
-from foldrace.workload import Workload, default_models
+from foldrace.workload import GRANULARITIES, Workload, default_models
 
 __all__ = ["ExitCode", "build_parser", "build_workload", "main"]
 
@@ -107,6 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=_count(0), default=123, help="data and fold seed (default: 123)"
     )
     run.add_argument(
+        "--granularity",
+        nargs="+",
+        choices=GRANULARITIES,
+        default=["fold"],
+        help="tasks per fold (the blog's choice), per fold and model, or both side by side "
+        "(default: fold)",
+    )
+    run.add_argument(
         "--model",
         action="append",
         default=[],
@@ -134,11 +142,25 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"directory for results and figures (default: {DEFAULT_OUT}/)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar and no table")
-    run.add_argument("--no-plot", action="store_true", help="skip the speedup figure")
+    run.add_argument("--no-plot", action="store_true", help="skip the figures")
+    run.add_argument(
+        "--timeline",
+        action="store_true",
+        help="also draw each executor's worker timeline (timeline.png, timeline.svg)",
+    )
 
     plot = commands.add_parser("plot", help="redraw the speedup figure from a results.json")
     plot.add_argument("results", type=Path, help="a results.json written by 'foldrace run'")
     plot.add_argument(
+        "--out", type=Path, help="directory for the figure (default: beside the JSON)"
+    )
+
+    timeline = commands.add_parser(
+        "timeline", help="draw each executor's worker timeline from a results.json"
+    )
+    timeline.add_argument("results", type=Path, help="a results.json written by 'foldrace run'")
+    timeline.add_argument("--workers", type=_workers, help="worker count to show (default: most)")
+    timeline.add_argument(
         "--out", type=Path, help="directory for the figure (default: beside the JSON)"
     )
 
@@ -152,15 +174,19 @@ def format_summary(result: RaceResult) -> str:
     shown = pd.DataFrame(
         {
             "executor": table["executor"],
+            "tasks": table["granularity"].str.replace("fold-model", "fold x model"),
             "workers": table["workers"],
             "median s": table["median_s"].map("{:.3f}".format),
             "speedup": table["speedup"].map("{:.2f}×".format),
-            "efficiency": table["efficiency"].map("{:.0%}".format),
+            "predicted": table["predicted"].map("{:.2f}×".format),
             "bound": table["bound"].map("{:.2f}×".format),
+            "efficiency": table["efficiency"].map("{:.0%}".format),
             "pool ms": (table["pool_s"] * 1000).map("{:.0f}".format),
             "with pool": table["total_speedup"].map("{:.2f}×".format),
         }
     )
+    if table["granularity"].nunique() == 1:
+        shown = shown.drop(columns="tasks")
     return _aligned(shown)
 
 
@@ -199,16 +225,20 @@ def format_bound(result: RaceResult) -> str:
     """What task granularity allows at each worker count above one."""
     from foldrace.limits import equal_task_bound
 
-    durations = result.task_durations()
-    n = len(durations)
-    measured = ", ".join(f"{d:.3f}" for d in durations)
-    lines = [f"Granularity bound from the serial task durations ({measured} s):"]
-    for w, bound in result.summary().drop_duplicates("workers")[["workers", "bound"]].values:
-        if w > 1:
-            lines.append(
-                f"  {int(w)} workers: ≤ {bound:.2f}×  ({n} equal tasks: ≤ "
-                f"{equal_task_bound(n, int(w)):.2f}×, ideal: {w:.2f}×)"
-            )
+    summary = result.summary()
+    lines = []
+    for granularity in result.granularities:
+        durations = result.task_durations(granularity)
+        n = len(durations)
+        shown = ", ".join(f"{d:.3f}" for d in durations[:8]) + (", ..." if n > 8 else "")
+        lines.append(f"Granularity bound of {n} tasks per {granularity} (serial: {shown} s):")
+        rows = summary[summary["granularity"] == granularity].drop_duplicates("workers")
+        for w, bound in rows[["workers", "bound"]].itertuples(index=False):
+            if w > 1:
+                lines.append(
+                    f"  {int(w)} workers: ≤ {bound:.2f}×  ({n} equal tasks: ≤ "
+                    f"{equal_task_bound(n, int(w)):.2f}×, ideal: {w:.2f}×)"
+                )
     return "\n".join(lines)
 
 
@@ -260,12 +290,21 @@ def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     out = prepare_out_dir(args.out)
     workload = build_workload(args)
-    result = race(workload, args.executors, args.workers, args.repeats, progress=not args.quiet)
+    result = race(
+        workload,
+        args.executors,
+        args.workers,
+        args.repeats,
+        granularity=args.granularity,
+        progress=not args.quiet,
+    )
     paths = list(result.write(out).values())
     if not args.no_plot:
-        from foldrace.plots import plot_speedup, save_figure
+        from foldrace.plots import plot_speedup, plot_timeline, save_figure
 
         paths += save_figure(plot_speedup(result), out / "speedup")
+        if args.timeline:
+            paths += save_figure(plot_timeline(result), out / "timeline")
     check = result.check()
     if args.quiet:
         print(check.describe())
@@ -287,6 +326,16 @@ def _plot(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _timeline(args: argparse.Namespace) -> int:
+    from foldrace.plots import plot_timeline, save_figure
+
+    result = RaceResult.read(args.results)
+    out = prepare_out_dir(args.out if args.out is not None else args.results.parent)
+    for path in save_figure(plot_timeline(result, workers=args.workers), out / "timeline"):
+        print(f"Wrote {path}")
+    return ExitCode.OK
+
+
 def _executors(args: argparse.Namespace) -> int:
     width = max(map(len, EXECUTORS))
     for name, cls in EXECUTORS.items():
@@ -301,7 +350,8 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``foldrace`` command line; return its exit code."""
     args = build_parser().parse_args(argv)
-    command = {"run": _run, "plot": _plot, "executors": _executors}[args.command]
+    commands = {"run": _run, "plot": _plot, "timeline": _timeline, "executors": _executors}
+    command = commands[args.command]
     with warnings.catch_warnings():
         warnings.showwarning = _one_line_warning
         try:

@@ -21,12 +21,12 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from foldrace.errors import FoldraceError, FoldTaskError, InputError, RaceError
+from foldrace.errors import FoldTaskError, InputError, RaceError
 from foldrace.executors import check_workers, executor_names, get_executor, usable_cpus
 from foldrace.fold import FoldResult, FoldTask, benchmark_fold
 from foldrace.machine import describe_machine
 from foldrace.results import REFERENCE, RaceResult, Run
-from foldrace.workload import Workload, default_workload
+from foldrace.workload import GRANULARITIES, Workload, default_workload
 
 __all__ = ["default_workers", "plan", "race"]
 
@@ -67,18 +67,29 @@ def plan(
 
 
 def _timed_run(name: str, workers: int, workload: Workload, tasks: Sequence[FoldTask]) -> tuple:
-    """Run one executor once; return (startup_s, run_s, shutdown_s, results)."""
+    """Run one executor once; return (started, startup_s, run_s, shutdown_s, results)."""
     executor = get_executor(name)(workers)
     t0 = time.perf_counter()
     with executor:
+        started = time.time()
         t1 = time.perf_counter()
         results: list[FoldResult] = executor.run(benchmark_fold, workload.common_args, tasks)
         t2 = time.perf_counter()
     t3 = time.perf_counter()
-    folds = [r.fold for r in results]
-    if folds != [t.fold for t in tasks]:
-        raise RaceError(name, workers, f"results came back in fold order {folds}, not task order")
-    return t1 - t0, t2 - t1, t3 - t2, results
+    order = [(r.fold, tuple(r.scores)) for r in results]
+    if order != [(t.fold, t.models) for t in tasks]:
+        raise RaceError(name, workers, f"results came back out of task order: {order}")
+    return started, t1 - t0, t2 - t1, t3 - t2, results
+
+
+def _granularities(granularity: str | Iterable[str]) -> list[str]:
+    chosen = [granularity] if isinstance(granularity, str) else list(dict.fromkeys(granularity))
+    for value in chosen:
+        if value not in GRANULARITIES:
+            raise InputError(f"unknown granularity {value!r}; known: {', '.join(GRANULARITIES)}")
+    if not chosen:
+        raise InputError("granularity: give at least one of " + ", ".join(GRANULARITIES))
+    return chosen
 
 
 def race(
@@ -87,6 +98,7 @@ def race(
     workers: Iterable[int] | None = None,
     repeats: int = 3,
     *,
+    granularity: str | Iterable[str] = "fold",
     warmup: int = 1,
     progress: bool = False,
 ) -> RaceResult:
@@ -102,6 +114,9 @@ def race(
         Worker counts; 1 up to the usable CPUs if omitted.
     repeats : int
         Timed runs per (executor, workers) cell.
+    granularity : {"fold", "fold-model"} or a list of both
+        One task per fold (the blog's choice), or one per fold and model; with both, every
+        cell runs at each granularity and the results sit side by side.
     warmup : int
         Untimed runs per cell before the timed ones.
     progress : bool
@@ -121,11 +136,13 @@ def race(
     """
     workload = default_workload() if workload is None else workload
     cells = plan(executors, workers)
+    granularities = _granularities(granularity)
     repeats = _check_count("repeats", repeats, 1)
     warmup = _check_count("warmup", warmup, 0)
-    tasks = workload.tasks()
+    tasks = {g: workload.tasks(g) for g in granularities}
     runs: list[Run] = []
     n_samples, n_features = workload.shape
+    names = list(dict.fromkeys(name for name, _ in cells))
     meta: dict[str, Any] = {
         "workload": {
             "name": workload.name,
@@ -133,32 +150,34 @@ def race(
             "n_samples": n_samples,
             "n_features": n_features,
             "n_folds": len(workload.folds),
-            "n_tasks": len(tasks),
+            "n_tasks": {g: len(t) for g, t in tasks.items()},
             "models": list(workload.model_names),
         },
-        "executors": list(dict.fromkeys(name for name, _ in cells)),
+        "executors": names,
+        "schedules": {name: get_executor(name).schedule for name in names},
         "workers": sorted({w for _, w in cells}),
+        "granularities": granularities,
         "repeats": repeats,
         "warmup": warmup,
         "machine": describe_machine(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "complete": True,
     }
-    with tqdm(
-        total=len(cells) * (warmup + repeats), desc="race", unit="run", disable=not progress
-    ) as bar:
-        for name, w in cells:
-            bar.set_postfix_str(f"{name}, {w} worker{'s' * (w > 1)}")
-            for repeat in range(-warmup, repeats):
-                try:
-                    *phases, results = _timed_run(name, w, workload, tasks)
-                except RaceError:
-                    raise
-                except FoldTaskError as exc:
-                    raise RaceError(name, w, str(exc), fold=exc.fold) from exc
-                except (FoldraceError, Exception) as exc:
-                    raise RaceError(name, w, f"{type(exc).__name__}: {exc}") from exc
-                if repeat >= 0:
-                    runs.append(Run(name, w, repeat, *phases, results))
-                bar.update()
+    total = len(granularities) * len(cells) * (warmup + repeats)
+    with tqdm(total=total, desc="race", unit="run", disable=not progress) as bar:
+        for g in granularities:
+            for name, w in cells:
+                bar.set_postfix_str(f"{name}, {w} worker{'s' * (w > 1)}, per {g}")
+                for repeat in range(-warmup, repeats):
+                    try:
+                        *phases, results = _timed_run(name, w, workload, tasks[g])
+                    except RaceError:
+                        raise
+                    except FoldTaskError as exc:
+                        raise RaceError(name, w, str(exc), fold=exc.fold) from exc
+                    except Exception as exc:
+                        raise RaceError(name, w, f"{type(exc).__name__}: {exc}") from exc
+                    if repeat >= 0:
+                        runs.append(Run(g, name, w, repeat, *phases, results))
+                    bar.update()
     return RaceResult.from_runs(runs, meta)

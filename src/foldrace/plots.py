@@ -11,45 +11,50 @@ import textwrap
 from pathlib import Path
 
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from foldrace.errors import InputError
 from foldrace.files import atomic_write
 from foldrace.limits import equal_task_bound
 from foldrace.machine import machine_caption
 from foldrace.results import REFERENCE, RaceResult
 
-__all__ = ["plot_speedup", "save_figure", "speedup_figure"]
+__all__ = ["draw_speedup", "plot_speedup", "plot_timeline", "save_figure", "speedup_figure"]
 
 FORMATS = ("png", "svg")
 
 
-def speedup_figure(
-    summary: pd.DataFrame, *, caption: str, cpus: int | None = None, n_tasks: int | None = None
-) -> Figure:
-    """Draw speedup against workers from a summary table.
+STYLES = {"fold": ("-", "o"), "fold-model": ("--", "s")}
+"""Line style and marker per task granularity."""
+
+
+def draw_speedup(ax: Axes, summary: pd.DataFrame, *, cpus: int | None = None) -> None:
+    """Draw speedup curves, predictions, the ideal and the granularity bound onto ``ax``.
 
     Parameters
     ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
     summary : pandas.DataFrame
-        Columns executor, workers, speedup, speedup_low, speedup_high, bound (as made by
-        :meth:`~foldrace.results.RaceResult.summary`).
-    caption : str
-        Text under the axes naming the workload and the machine.
+        Columns granularity, executor, workers, n_tasks, speedup, speedup_low,
+        speedup_high, predicted, bound (as :meth:`~foldrace.results.RaceResult.summary`
+        makes them).
     cpus : int, optional
         Where to mark the machine's CPU count.
-    n_tasks : int, optional
-        Number of tasks, named in the bound's label.
     """
-    fig = Figure(figsize=(8, 5.4), layout="constrained")
-    ax = fig.add_subplot()
     workers = sorted(summary["workers"].unique())
     top = max([*workers, cpus or 1])
+    several = summary["granularity"].nunique() > 1
     ax.plot([1, top], [1, top], "--", color="0.55", lw=1.2, label="ideal (linear)", zorder=1)
-    bound = summary.drop_duplicates("workers").sort_values("workers")
-    bound = bound[bound["bound"].notna()]
-    if not bound.empty:
-        label = "granularity bound" + (f" ({n_tasks} tasks)" if n_tasks else "")
+    for granularity, rows in summary.groupby("granularity", sort=False):
+        bound = rows.drop_duplicates("workers").sort_values("workers")
+        bound = bound[bound["bound"].notna()]
+        if bound.empty:
+            continue
+        n_tasks = int(bound["n_tasks"].iloc[0])
+        style, _ = STYLES.get(granularity, ("-", "o"))
         ax.plot(
             bound["workers"],
             bound["bound"],
@@ -57,26 +62,40 @@ def speedup_figure(
             lw=2,
             marker="_",
             ms=14,
-            ls=":",
-            label=label,
+            ls=":" if style == "-" else "-.",
+            label=f"granularity bound ({n_tasks} tasks)",
             zorder=2,
         )
         last = bound.iloc[-1]
         widest = int(last["workers"])
-        note = f"≤ {last['bound']:.2f}× at {widest} workers"
-        if n_tasks:
-            note += f"\n({n_tasks} equal tasks: ≤ {equal_task_bound(n_tasks, widest):.2f}×)"
         ax.annotate(
-            note,
+            f"≤ {last['bound']:.2f}× at {widest} workers\n"
+            f"({n_tasks} equal tasks: ≤ {equal_task_bound(n_tasks, widest):.2f}×)",
             (last["workers"], last["bound"]),
             xytext=(-8, 8),
             textcoords="offset points",
             ha="right",
             fontsize=9,
         )
-    for name, cell in summary[summary["executor"] != REFERENCE].groupby("executor", sort=False):
+    colours: dict[str, str] = {}
+    predicted_shown = False
+    for (granularity, name), cell in summary[summary["executor"] != REFERENCE].groupby(
+        ["granularity", "executor"], sort=False
+    ):
         cell = cell.sort_values("workers")
-        (line,) = ax.plot(cell["workers"], cell["speedup"], marker="o", lw=2, label=name, zorder=3)
+        style, marker = STYLES.get(granularity, ("-", "o"))
+        label = f"{name}, per {granularity}" if several else name
+        (line,) = ax.plot(
+            cell["workers"],
+            cell["speedup"],
+            marker=marker,
+            ls=style,
+            lw=2,
+            label=label,
+            color=colours.get(name),
+            zorder=3,
+        )
+        colours[name] = line.get_color()
         ax.fill_between(
             cell["workers"],
             cell["speedup_low"],
@@ -84,6 +103,29 @@ def speedup_figure(
             color=line.get_color(),
             alpha=0.15,
             lw=0,
+        )
+        if cell["predicted"].notna().any():
+            ax.plot(
+                cell["workers"],
+                cell["predicted"],
+                ls="none",
+                marker="x",
+                ms=9,
+                mew=2,
+                color=line.get_color(),
+                zorder=4,
+            )
+            predicted_shown = True
+    if predicted_shown:
+        ax.plot(
+            [],
+            [],
+            ls="none",
+            marker="x",
+            ms=9,
+            mew=2,
+            color="0.3",
+            label="predicted by each schedule rule",
         )
     if cpus:
         ax.axvline(cpus, color="black", lw=1.5, ls="-.", alpha=0.35, zorder=0)
@@ -102,11 +144,28 @@ def speedup_figure(
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("workers")
     ax.set_ylabel("speedup over serial (×)")
-    ax.set_title("Speedup over serial: median, band from fastest to slowest repeat")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize=9)
-    fig.get_layout_engine().set(h_pad=0.15)
-    fig.supxlabel("\n".join(textwrap.wrap(caption, 115)), fontsize=8, color="0.3")
+    ax.legend(loc="upper left", fontsize=8)
+
+
+def speedup_figure(summary: pd.DataFrame, *, caption: str, cpus: int | None = None) -> Figure:
+    """Speedup curves with a caption: one panel per task granularity, side by side.
+
+    See :func:`draw_speedup` for what each panel shows.
+    """
+    granularities = list(dict.fromkeys(summary["granularity"]))
+    fig = Figure(figsize=(8 if len(granularities) == 1 else 13, 5.4), layout="constrained")
+    axes = fig.subplots(1, len(granularities), sharey=True, squeeze=False)[0]
+    for ax, granularity in zip(axes, granularities, strict=True):
+        rows = summary[summary["granularity"] == granularity]
+        draw_speedup(ax, rows, cpus=cpus)
+        if len(granularities) > 1:
+            n_tasks = int(rows["n_tasks"].iloc[0])
+            ax.set_title(f"one task per {granularity.replace('-', ' and ')} ({n_tasks} tasks)")
+    fig.suptitle("Speedup over serial: median, band from fastest to slowest repeat")
+    fig.supxlabel(
+        "\n".join(textwrap.wrap(caption, 115 if len(axes) == 1 else 180)), fontsize=8, color="0.3"
+    )
     return fig
 
 
@@ -116,7 +175,7 @@ def _caption(result: RaceResult) -> str:
     text = f"Workload: {workload.get('description', 'unknown')}."
     if machine:
         text += f" Machine: {machine_caption(machine)}."
-    text += f" {result.meta.get('repeats', '?')} timed repeats per point, dispatch + compute time."
+    text += f" {result.meta.get('repeats', '?')} timed repeats, dispatch + compute time."
     if not result.meta.get("complete", True):
         text += " INCOMPLETE: the race was cut short."
     return text
@@ -135,14 +194,113 @@ def plot_speedup(result: RaceResult, path: str | os.PathLike[str] | None = None)
     """
     machine = result.meta.get("machine") or {}
     fig = speedup_figure(
-        result.summary(),
-        caption=_caption(result),
-        cpus=machine.get("usable_cpus"),
-        n_tasks=result.meta.get("workload", {}).get("n_tasks"),
+        result.summary(), caption=_caption(result), cpus=machine.get("usable_cpus")
     )
     if path is not None:
         save_figure(fig, path)
     return fig
+
+
+def plot_timeline(
+    result: RaceResult,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    workers: int | None = None,
+    granularity: str | None = None,
+) -> Figure:
+    """Draw each executor's worker timeline: one row per worker process, one bar per task.
+
+    Shows the repeat with the median time of each executor at one worker count, so it is
+    plain to see which strategies keep every worker busy (``apply`` never does).
+
+    Parameters
+    ----------
+    result : RaceResult
+        A race, live or read back with :meth:`RaceResult.read`.
+    path : path-like, optional
+        File name without suffix; writes ``.png`` and ``.svg`` when given.
+    workers : int, optional
+        The worker count to show; the largest in the race if omitted.
+    granularity : str, optional
+        The task granularity to show; the first in the race if omitted.
+
+    Raises
+    ------
+    InputError
+        If the race has no run at that worker count or granularity.
+    """
+    granularity = granularity or result.granularities[0]
+    timings = result.timings[result.timings["granularity"] == granularity]
+    parallel = timings[timings["executor"] != REFERENCE]
+    if workers is None:
+        workers = int(parallel["workers"].max()) if not parallel.empty else 1
+    cells = timings[(timings["workers"] == workers) | (timings["executor"] == REFERENCE)]
+    if cells.empty or granularity not in result.granularities:
+        raise InputError(f"these results hold no run at workers={workers}, per {granularity}")
+    executors = list(dict.fromkeys(cells["executor"]))
+    fig = Figure(figsize=(8, 1.0 + 1.25 * len(executors)), layout="constrained")
+    axes = fig.subplots(len(executors), 1, sharex=True, squeeze=False)[:, 0]
+    models = result.models
+    colours = {m: f"C{i}" for i, m in enumerate(["+".join(models), *models])}
+    for ax, name in zip(axes, executors, strict=True):
+        runs = cells[cells["executor"] == name].sort_values("run_s")
+        run = runs.iloc[(len(runs) - 1) // 2]  # the median repeat
+        tasks = result.tasks
+        tasks = tasks[
+            (tasks["granularity"] == granularity)
+            & (tasks["executor"] == name)
+            & (tasks["workers"] == run["workers"])
+            & (tasks["repeat"] == run["repeat"])
+        ]
+        rows = {pid: i for i, pid in enumerate(dict.fromkeys(tasks.sort_values("start")["pid"]))}
+        for task in tasks.itertuples():
+            left = task.start - run["started"]
+            row = rows[task.pid]
+            ax.barh(
+                row,
+                task.duration_s,
+                left=left,
+                height=0.7,
+                color=colours[task.models],
+                edgecolor="white",
+            )
+            label = (
+                f"{task.fold}" if task.models == "+".join(models) else f"{task.fold}:{task.models}"
+            )
+            ax.text(
+                left + task.duration_s / 2,
+                row,
+                label,
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white",
+                clip_on=True,
+            )
+        ax.set_yticks(range(len(rows)), [f"w{i}" for i in range(len(rows))], fontsize=8)
+        ax.set_ylim(-0.6, max(len(rows), int(run["workers"])) - 0.4)
+        ax.invert_yaxis()
+        count = int(run["workers"])
+        used = f"{len(rows)} of {count} worker{'s' * (count > 1)} used, "
+        used += f"at most {_most_at_once(tasks)} busy at once"
+        ax.set_title(f"{name}: {used}, {run['run_s']:.3f} s", fontsize=9, loc="left")
+        ax.grid(axis="x", alpha=0.3)
+    axes[-1].set_xlabel("seconds since dispatch began (bars: tasks, labelled by fold)")
+    fig.suptitle(f"Worker timelines at {workers} workers, tasks per {granularity}", fontsize=11)
+    fig.supxlabel("\n".join(textwrap.wrap(_caption(result), 115)), fontsize=8, color="0.3")
+    if path is not None:
+        save_figure(fig, path)
+    return fig
+
+
+def _most_at_once(tasks: pd.DataFrame) -> int:
+    """Largest number of tasks running at the same moment."""
+    events = sorted([(t, 1) for t in tasks["start"]] + [(t, -1) for t in tasks["end"]])
+    running = most = 0
+    for _, change in events:  # at equal times, ends (-1) sort before starts
+        running += change
+        most = max(most, running)
+    return most
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str]) -> list[Path]:

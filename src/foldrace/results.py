@@ -26,6 +26,7 @@ from foldrace.errors import InputError
 from foldrace.files import atomic_write, prepare_out_dir
 from foldrace.fold import FoldResult
 from foldrace.limits import granularity_bound, ideal_speedup
+from foldrace.schedule import predicted_speedup
 
 __all__ = ["RESULTS_KIND", "RaceResult", "Run", "ScoreCheck"]
 
@@ -35,17 +36,21 @@ RESULTS_KIND = "foldrace.race"
 REFERENCE = "serial"
 """The executor whose times and scores every other executor is compared with."""
 
-TIMING_COLUMNS = ("executor", "workers", "repeat", "startup_s", "run_s", "shutdown_s", "total_s")
-TASK_COLUMNS = ("executor", "workers", "repeat", "fold", "pid", "start", "end", "duration_s")
-SCORE_COLUMNS = ("executor", "workers", "repeat", "fold", "model", "score")
+RUN_KEY = ("granularity", "executor", "workers", "repeat")
+TIMING_COLUMNS = (*RUN_KEY, "started", "startup_s", "run_s", "shutdown_s", "total_s")
+TASK_COLUMNS = (*RUN_KEY, "task", "fold", "models", "pid", "start", "end", "duration_s")
+SCORE_COLUMNS = (*RUN_KEY, "fold", "model", "score")
 SUMMARY_COLUMNS = (
+    "granularity",
     "executor",
     "workers",
+    "n_tasks",
     "median_s",
     "speedup",
     "speedup_low",
     "speedup_high",
     "efficiency",
+    "predicted",
     "bound",
     "ideal",
     "pool_s",
@@ -55,11 +60,17 @@ SUMMARY_COLUMNS = (
 
 @dataclass(frozen=True)
 class Run:
-    """One timed run of one executor: its three phase times and its task results."""
+    """One timed run of one executor: its three phase times and its task results.
 
+    ``started`` is the wall-clock time (``time.time()``) when dispatch began, the origin
+    of the run's worker timeline.
+    """
+
+    granularity: str
     executor: str
     workers: int
     repeat: int
+    started: float
     startup_s: float
     run_s: float
     shutdown_s: float
@@ -91,7 +102,9 @@ class ScoreCheck:
             return "Identical averaged scores across executors: yes"
         parts = sorted(
             {
-                f"{row.executor} (workers={row.workers}) on {row.model}"
+                f"{row.executor} (workers={row.workers}"
+                + ("" if row.granularity == "fold" else f", {row.granularity} tasks")
+                + f") on {row.model}"
                 for row in self.mismatches.itertuples()
             }
         )
@@ -124,16 +137,24 @@ class RaceResult:
         """Build the tables from timed runs."""
         timings, tasks, scores = [], [], []
         for run in runs:
-            key = (run.executor, run.workers, run.repeat)
+            key = (run.granularity, run.executor, run.workers, run.repeat)
             total = run.startup_s + run.run_s + run.shutdown_s
-            timings.append((*key, run.startup_s, run.run_s, run.shutdown_s, total))
-            for result in run.results:
+            timings.append((*key, run.started, run.startup_s, run.run_s, run.shutdown_s, total))
+            for index, result in enumerate(run.results):
+                models = "+".join(result.scores)
                 tasks.append(
-                    (*key, result.fold, result.pid, result.start, result.end, result.duration)
+                    (
+                        *key,
+                        index,
+                        result.fold,
+                        models,
+                        result.pid,
+                        result.start,
+                        result.end,
+                        result.duration,
+                    )
                 )
-                scores.extend(
-                    (*key, result.fold, model, score) for model, score in result.scores.items()
-                )
+                scores.extend((*key, result.fold, m, s) for m, s in result.scores.items())
         return cls(
             _frame(timings, TIMING_COLUMNS),
             _frame(tasks, TASK_COLUMNS),
@@ -147,6 +168,11 @@ class RaceResult:
         return list(dict.fromkeys(self.timings["executor"]))
 
     @property
+    def granularities(self) -> list[str]:
+        """Task granularities in the order they ran."""
+        return list(dict.fromkeys(self.timings["granularity"]))
+
+    @property
     def models(self) -> list[str]:
         """Model names in the order they were scored."""
         return list(dict.fromkeys(self.scores["model"]))
@@ -156,10 +182,10 @@ class RaceResult:
 
         ``numpy.mean`` of the fold-ordered scores, exactly as scikit-learn's
         ``cross_validate(...)["test_score"].mean()`` computes it, so the two agree bit for
-        bit. Columns: executor, workers, repeat, model, score.
+        bit. Columns: granularity, executor, workers, repeat, model, score.
         """
         ordered = self.scores.sort_values("fold", kind="stable")
-        keys = ["executor", "workers", "repeat", "model"]
+        keys = [*RUN_KEY, "model"]
         rows = [
             (*key, float(np.mean(group["score"].to_numpy())))
             for key, group in ordered.groupby(keys, sort=False)
@@ -167,12 +193,19 @@ class RaceResult:
         return _frame(rows, (*keys, "score"))
 
     def check(self) -> ScoreCheck:
-        """Compare every run's averaged scores with the reference executor's, bitwise."""
+        """Compare every run's averaged scores with the reference executor's, bitwise.
+
+        The reference is the first serial run; runs at every granularity must match it.
+        """
         averages = self.averages()
         reference_rows = averages[averages["executor"] == REFERENCE]
         if reference_rows.empty:
             raise InputError(f"these results hold no {REFERENCE!r} run to compare with")
-        first = reference_rows[reference_rows["repeat"] == reference_rows["repeat"].min()]
+        first = reference_rows.iloc[0]
+        first = reference_rows[
+            (reference_rows["granularity"] == first["granularity"])
+            & (reference_rows["repeat"] == first["repeat"])
+        ]
         reference = dict(zip(first["model"], first["score"], strict=True))
         expected = averages["model"].map(reference)
         differs = [
@@ -182,44 +215,58 @@ class RaceResult:
         mismatches = averages[differs].assign(reference=expected[differs]).reset_index(drop=True)
         return ScoreCheck(not any(differs), reference, mismatches)
 
-    def task_durations(self) -> list[float]:
-        """Median duration of each reference task across repeats, in fold order."""
-        serial = self.tasks[self.tasks["executor"] == REFERENCE]
-        return serial.groupby("fold")["duration_s"].median().tolist()
+    def task_durations(self, granularity: str = "fold") -> list[float]:
+        """Median duration of each reference task across repeats, in task order."""
+        tasks = self.tasks
+        serial = tasks[(tasks["executor"] == REFERENCE) & (tasks["granularity"] == granularity)]
+        return serial.groupby("task")["duration_s"].median().tolist()
 
     def summary(self) -> pd.DataFrame:
-        """Per executor and worker count: median time, speedup and its spread, bounds.
+        """Per granularity, executor and worker count: time, speedup, prediction, bounds.
 
-        ``speedup`` is the reference's median dispatch + compute time over this cell's;
-        ``speedup_low`` and ``speedup_high`` use the cell's slowest and fastest repeat.
-        ``efficiency`` is speedup / workers; ``bound`` is the granularity bound of the
-        reference's task durations; ``pool_s`` the median start-up + shutdown; and
-        ``total_speedup`` the speedup once pool start-up and shutdown are counted.
+        ``speedup`` is the reference's median dispatch + compute time over this cell's, at
+        the same granularity; ``speedup_low`` and ``speedup_high`` use the cell's slowest
+        and fastest repeat. ``efficiency`` is speedup / workers. From the reference's task
+        durations: ``predicted`` is the speedup the executor's own schedule rule allows
+        (:mod:`foldrace.schedule`) and ``bound`` the granularity bound (the best of any
+        schedule). ``pool_s`` is the median start-up + shutdown, and ``total_speedup`` the
+        speedup once they are counted.
         """
-        grouped = self.timings.groupby(["executor", "workers"], sort=False)
-        cells = grouped.agg(
-            median_s=("run_s", "median"),
-            low_s=("run_s", "min"),
-            high_s=("run_s", "max"),
-            total_s=("total_s", "median"),
-        ).reset_index()
-        cells["pool_s"] = grouped.apply(
-            lambda g: float((g["startup_s"] + g["shutdown_s"]).median()), include_groups=False
-        ).to_numpy()
-        reference = cells[cells["executor"] == REFERENCE]
-        if reference.empty:
-            base = base_total = float("nan")
-        else:
-            base = float(reference["median_s"].iloc[0])
-            base_total = float(reference["total_s"].iloc[0])
-        durations = self.task_durations()
+        keys = ["granularity", "executor", "workers"]
+        timings = self.timings.assign(pool_s=self.timings["startup_s"] + self.timings["shutdown_s"])
+        cells = (
+            timings.groupby(keys, sort=False)
+            .agg(
+                median_s=("run_s", "median"),
+                low_s=("run_s", "min"),
+                high_s=("run_s", "max"),
+                total_s=("total_s", "median"),
+                pool_s=("pool_s", "median"),
+            )
+            .reset_index()
+        )
+        reference = cells[cells["executor"] == REFERENCE].set_index("granularity")
+        nan = float("nan")
+        base = cells["granularity"].map(reference["median_s"]).astype(float)
+        base_total = cells["granularity"].map(reference["total_s"]).astype(float)
+        durations = {g: self.task_durations(g) for g in cells["granularity"].unique()}
+        schedules = self.meta.get("schedules", {})
+        cells["n_tasks"] = [len(durations[g]) for g in cells["granularity"]]
         cells["speedup"] = base / cells["median_s"]
         cells["speedup_low"] = base / cells["high_s"]
         cells["speedup_high"] = base / cells["low_s"]
         cells["efficiency"] = cells["speedup"] / cells["workers"]
+        cells["predicted"] = [
+            predicted_speedup(schedules[e], durations[g], int(w))
+            if durations[g] and e in schedules
+            else nan
+            for g, e, w in zip(
+                cells["granularity"], cells["executor"], cells["workers"], strict=True
+            )
+        ]
         cells["bound"] = [
-            granularity_bound(durations, int(w)) if durations else float("nan")
-            for w in cells["workers"]
+            granularity_bound(durations[g], int(w)) if durations[g] else nan
+            for g, w in zip(cells["granularity"], cells["workers"], strict=True)
         ]
         cells["ideal"] = [ideal_speedup(int(w)) for w in cells["workers"]]
         cells["total_speedup"] = base_total / cells["total_s"]

@@ -23,7 +23,10 @@ from sklearn.model_selection import StratifiedKFold
 from foldrace.errors import InputError
 from foldrace.fold import FoldTask
 
-__all__ = ["ROC_AUC", "Workload", "default_models", "default_workload"]
+__all__ = ["GRANULARITIES", "ROC_AUC", "Workload", "default_models", "default_workload"]
+
+GRANULARITIES = ("fold", "fold-model")
+"""How work is cut into tasks: one per fold, or one per fold and model."""
 
 ROC_AUC = make_scorer(roc_auc_score, response_method="predict_proba")
 """ROC-AUC of the positive class's predicted probability, as the blog computes it."""
@@ -119,11 +122,29 @@ class Workload:
         """The arguments of :func:`~foldrace.fold.benchmark_fold` shared by every task."""
         return (self.X, self.y, self.models, self.scorer)
 
-    def tasks(self) -> list[FoldTask]:
-        """One task per fold, in fold order, each fitting every model."""
+    def tasks(self, granularity: str = "fold") -> list[FoldTask]:
+        """The tasks of one cross-validation, in fold order.
+
+        Parameters
+        ----------
+        granularity : {"fold", "fold-model"}
+            ``"fold"``: one task per fold fitting every model, as the blog does.
+            ``"fold-model"``: one task per fold and model, so more, smaller tasks.
+
+        Raises
+        ------
+        InputError
+            For an unknown granularity.
+        """
+        if granularity not in GRANULARITIES:
+            raise InputError(
+                f"unknown granularity {granularity!r}; known: {', '.join(GRANULARITIES)}"
+            )
+        groups = [self.model_names] if granularity == "fold" else [(m,) for m in self.models]
         return [
-            FoldTask(fold, train, test, self.model_names)
+            FoldTask(fold, train, test, models)
             for fold, (train, test) in enumerate(self.folds)
+            for models in groups
         ]
 
     def _check_data(self) -> None:

@@ -68,9 +68,10 @@ def check_workers(workers: object, *, warn: bool = False) -> int:
 class Executor(ABC):
     """Base class of all executors.
 
-    Subclasses set :attr:`name` (the registry key) and :attr:`summary` (one line for the
-    CLI and docs tables), and implement :meth:`run`; those with workers to manage also
-    override :meth:`start` and :meth:`shutdown`.
+    Subclasses set :attr:`name` (the registry key), :attr:`summary` (one line for the
+    CLI and docs tables) and :attr:`schedule` (their rule for handing tasks to workers, see
+    :mod:`foldrace.schedule`), and implement :meth:`run`; those with workers to manage
+    also override :meth:`start` and :meth:`shutdown`.
 
     Parameters
     ----------
@@ -80,6 +81,7 @@ class Executor(ABC):
 
     name: ClassVar[str]
     summary: ClassVar[str]
+    schedule: ClassVar[str] = "list"
     parallel: ClassVar[bool] = True
 
     def __init__(self, workers: int = 1) -> None:

@@ -98,6 +98,7 @@ class ApplyExecutor(PoolExecutor):
     """A loop of ``Pool.apply``: each call blocks until its task is done."""
 
     name = "apply"
+    schedule = "sequential"
     summary = "a loop of Pool.apply: blocks on every task, so one worker is busy at a time"
 
     def run(self, fn: Callable[..., Any], common: tuple[Any, ...], items: Sequence[Any]) -> list:
@@ -110,6 +111,7 @@ class ApplyAsyncExecutor(PoolExecutor):
     """``Pool.apply_async`` for every task, with a ``callback`` and an ``error_callback``."""
 
     name = "apply_async"
+    schedule = "list"
     summary = "Pool.apply_async with callbacks: all tasks queued at once, results by task index"
 
     def run(self, fn: Callable[..., Any], common: tuple[Any, ...], items: Sequence[Any]) -> list:
@@ -147,6 +149,7 @@ class MapExecutor(PoolExecutor):
     """``Pool.map`` over the tasks, the shared arguments bound with ``functools.partial``."""
 
     name = "map"
+    schedule = "chunked"
     summary = "Pool.map over a partial: one argument per call, tasks sent in chunks"
 
     def run(self, fn: Callable[..., Any], common: tuple[Any, ...], items: Sequence[Any]) -> list:
@@ -161,6 +164,7 @@ class StarmapExecutor(PoolExecutor):
     """``Pool.starmap`` over argument tuples ``(*common, item)``."""
 
     name = "starmap"
+    schedule = "chunked"
     summary = "Pool.starmap over argument tuples: the blog's fastest, tasks sent in chunks"
 
     def run(self, fn: Callable[..., Any], common: tuple[Any, ...], items: Sequence[Any]) -> list:

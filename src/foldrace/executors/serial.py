@@ -16,6 +16,7 @@ class SerialExecutor(Executor):
 
     name = "serial"
     summary = "a for loop in the calling process: the reference for speedup and scores"
+    schedule = "sequential"
     parallel = False
 
     def __init__(self, workers: int = 1) -> None:

@@ -1,0 +1,92 @@
+"""The schedule each dispatch strategy produces, predicted from measured task durations.
+
+Each strategy has its own rule for handing tasks to workers, and so its own makespan (the
+time until the last task ends) for the same tasks:
+
+- ``sequential``: one task at a time, whatever the worker count (serial, a loop of
+  ``Pool.apply``);
+- ``list``: every task queued at once in submission order; each free worker takes the
+  next one (``Pool.apply_async``, and any executor that submits task by task);
+- ``chunked``: tasks cut into chunks of ``chunksize`` consecutive tasks, chunks queued in
+  order, each free worker takes the next chunk (``Pool.map``, ``Pool.starmap``). Without
+  an explicit chunk size, multiprocessing picks ``ceil(n / (4 * workers))``.
+
+Predicted speedup is ``sum(durations) / makespan``; the gap to the measured speedup is the
+dispatch overhead (pickling, queues, process wake-ups).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Sequence
+
+__all__ = ["SCHEDULES", "pool_chunksize", "predicted_makespan", "predicted_speedup"]
+
+SCHEDULES = ("sequential", "list", "chunked")
+"""The schedule rules an executor may declare."""
+
+
+def pool_chunksize(n_tasks: int, workers: int) -> int:
+    """The chunk size ``multiprocessing.Pool.map`` picks when none is given.
+
+    ``divmod(n, 4 * workers)``, rounded up: CPython's ``Pool._map_async``.
+    """
+    if n_tasks == 0:
+        return 0
+    chunksize, extra = divmod(n_tasks, workers * 4)
+    return chunksize + 1 if extra else chunksize
+
+
+def _list_makespan(durations: Sequence[float], workers: int) -> float:
+    """Greedy list scheduling in the given order: each job goes to the first free worker."""
+    free_at = [0.0] * min(workers, len(durations))
+    heapq.heapify(free_at)
+    for duration in durations:
+        heapq.heappush(free_at, heapq.heappop(free_at) + duration)
+    return max(free_at, default=0.0)
+
+
+def predicted_makespan(
+    schedule: str, durations: Sequence[float], workers: int, chunksize: int | None = None
+) -> float:
+    """Makespan of ``durations`` on ``workers`` under a strategy's schedule rule.
+
+    Parameters
+    ----------
+    schedule : {"sequential", "list", "chunked"}
+        The strategy's rule (see the module docstring).
+    durations : sequence of float
+        Task durations in submission order.
+    workers : int
+        Number of workers.
+    chunksize : int, optional
+        For ``"chunked"``: tasks per chunk; multiprocessing's own choice if omitted.
+
+    Examples
+    --------
+    >>> predicted_makespan("list", [1.0, 1.0, 1.0], 2)
+    2.0
+    >>> predicted_makespan("chunked", [1.0] * 10, 2)  # chunks of 2: 3 + 2 chunks
+    6.0
+    """
+    if schedule not in SCHEDULES:
+        raise ValueError(f"unknown schedule {schedule!r}; known: {', '.join(SCHEDULES)}")
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    times = [float(d) for d in durations]
+    if schedule == "sequential" or workers == 1:
+        return sum(times)
+    if schedule == "list":
+        return _list_makespan(times, workers)
+    size = chunksize or pool_chunksize(len(times), workers)
+    chunks = [sum(times[i : i + size]) for i in range(0, len(times), size)]
+    return _list_makespan(chunks, workers)
+
+
+def predicted_speedup(
+    schedule: str, durations: Sequence[float], workers: int, chunksize: int | None = None
+) -> float:
+    """``sum(durations) / predicted_makespan(...)``: the speedup the rule allows."""
+    makespan = predicted_makespan(schedule, durations, workers, chunksize)
+    return math.fsum(durations) / makespan if makespan > 0 else float(workers)
