@@ -12,7 +12,7 @@ from typing import Any
 
 from foldrace.errors import FoldraceError, FoldTaskError, InputError, RaceError, WorkerDiedError
 from foldrace.executors import EXECUTORS, Executor, executor_names, get_executor
-from foldrace.fold import FoldResult, FoldTask, benchmark_fold
+from foldrace.fold import FoldResult, FoldTask, benchmark_fold, mean_scores
 from foldrace.harness import race
 from foldrace.limits import best_makespan, granularity_bound, ideal_speedup
 from foldrace.results import RaceResult, ScoreCheck
@@ -40,6 +40,7 @@ __all__ = [
     "get_executor",
     "granularity_bound",
     "ideal_speedup",
+    "mean_scores",
     "plot_speedup",
     "race",
 ]

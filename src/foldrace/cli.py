@@ -149,10 +149,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="also draw each executor's worker timeline (timeline.png, timeline.svg)",
     )
 
-    plot = commands.add_parser("plot", help="redraw the speedup figure from a results.json")
-    plot.add_argument("results", type=Path, help="a results.json written by 'foldrace run'")
+    plot = commands.add_parser(
+        "plot", help="draw speedup curves from a results.json or from pytest-benchmark JSON"
+    )
     plot.add_argument(
-        "--out", type=Path, help="directory for the figure (default: beside the JSON)"
+        "results", type=Path, nargs="?", help="a results.json written by 'foldrace run'"
+    )
+    plot.add_argument(
+        "--benchmark-json",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
+        help="pytest-benchmark JSON from 'pytest benchmarks --benchmark-json FILE'; "
+        "two or more files are drawn side by side",
+    )
+    plot.add_argument(
+        "--out", type=Path, help="directory for the figure (default: beside the (first) JSON)"
     )
 
     timeline = commands.add_parser(
@@ -162,6 +174,16 @@ def build_parser() -> argparse.ArgumentParser:
     timeline.add_argument("--workers", type=_workers, help="worker count to show (default: most)")
     timeline.add_argument(
         "--out", type=Path, help="directory for the figure (default: beside the JSON)"
+    )
+
+    dispatch = commands.add_parser(
+        "dispatch", help="measure per-task dispatch cost and pool start-up, draw bar charts"
+    )
+    dispatch.add_argument("--tasks", type=_count(1), default=2000, help="trivial tasks per run")
+    dispatch.add_argument("--workers", type=_workers, default=2, help="workers (default: 2)")
+    dispatch.add_argument("--repeats", type=_count(1), default=5, help="timed runs (default: 5)")
+    dispatch.add_argument(
+        "--out", default=DEFAULT_OUT, type=Path, help=f"directory (default: {DEFAULT_OUT}/)"
     )
 
     commands.add_parser("executors", help="list the executors foldrace can race")
@@ -319,9 +341,47 @@ def _run(args: argparse.Namespace) -> int:
 def _plot(args: argparse.Namespace) -> int:
     from foldrace.plots import plot_speedup, save_figure
 
+    if (args.results is None) == (args.benchmark_json is None):
+        raise InputError("give one of: a results.json, or --benchmark-json FILE ...")
+    if args.benchmark_json:
+        return _plot_benchmarks(args)
     result = RaceResult.read(args.results)
     out = prepare_out_dir(args.out if args.out is not None else args.results.parent)
     for path in save_figure(plot_speedup(result), out / "speedup"):
+        print(f"Wrote {path}")
+    return ExitCode.OK
+
+
+def _plot_benchmarks(args: argparse.Namespace) -> int:
+    from foldrace.benchjson import benchmark_figure, benchmark_summary, read_benchmark_json
+    from foldrace.dispatch import dispatch_figure
+    from foldrace.plots import save_figure
+
+    runs = [read_benchmark_json(path) for path in args.benchmark_json]
+    out = prepare_out_dir(args.out if args.out is not None else args.benchmark_json[0].parent)
+    paths = []
+    for run in runs:
+        if not run.races.empty:
+            table = benchmark_summary(run)
+            shown = table[["workload", "granularity", "executor", "workers", "median_s"]].assign(
+                speedup=table["speedup"].map("{:.2f}×".format),
+                predicted=table["predicted"].map("{:.2f}×".format),
+                bound=table["bound"].map("{:.2f}×".format),
+                median_s=table["median_s"].map("{:.3f}".format),
+            )
+            print(f"{run.label}:\n{_aligned(shown.rename(columns={'median_s': 'median s'}))}\n")
+    if any(not run.races.empty for run in runs):
+        racing = [run for run in runs if not run.races.empty]
+        paths += save_figure(benchmark_figure(racing), out / "benchmark-speedup")
+    for run in runs:
+        if not run.dispatch.empty and not run.startup.empty:
+            dispatch = run.dispatch.assign(
+                us_per_task=run.dispatch["median_s"] / run.dispatch["n_tasks"] * 1e6
+            )
+            fig = dispatch_figure(dispatch, run.startup, caption=run.label)
+            stem = Path(run.label).stem
+            paths += save_figure(fig, out / f"benchmark-dispatch-{stem}")
+    for path in paths:
         print(f"Wrote {path}")
     return ExitCode.OK
 
@@ -333,6 +393,31 @@ def _timeline(args: argparse.Namespace) -> int:
     out = prepare_out_dir(args.out if args.out is not None else args.results.parent)
     for path in save_figure(plot_timeline(result, workers=args.workers), out / "timeline"):
         print(f"Wrote {path}")
+    return ExitCode.OK
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from foldrace.dispatch import dispatch_cost, dispatch_figure, startup_cost
+    from foldrace.files import atomic_write
+    from foldrace.machine import describe_machine, machine_caption
+    from foldrace.plots import save_figure
+
+    out = prepare_out_dir(args.out)
+    dispatch = dispatch_cost(n_tasks=args.tasks, workers=args.workers, repeats=args.repeats)
+    startup = startup_cost(workers=args.workers, repeats=args.repeats)
+    per_task = dispatch.groupby(["executor", "variant"], sort=False)["us_per_task"].median()
+    print(f"Dispatch cost of {args.tasks} trivial tasks, median of {args.repeats} runs:")
+    print(_aligned(per_task.map("{:.1f}".format).rename("µs per task").reset_index()))
+    per_method = startup.groupby("method", sort=False)[["start_s", "stop_s"]].median() * 1000
+    print(f"\nPool start (until the first result) and stop with {args.workers} workers, ms:")
+    per_method.columns = ["start ms", "stop ms"]
+    print(_aligned(per_method.map("{:.0f}".format).reset_index()))
+    paths = [out / "dispatch.csv", out / "startup.csv"]
+    for path, table in zip(paths, (dispatch, startup), strict=True):
+        atomic_write(path, lambda handle, t=table: t.to_csv(handle, index=False))
+    caption = f"Machine: {machine_caption(describe_machine())}."
+    paths += save_figure(dispatch_figure(dispatch, startup, caption=caption), out / "dispatch")
+    print(f"\nWrote {', '.join(map(str, paths))}")
     return ExitCode.OK
 
 
@@ -350,7 +435,13 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``foldrace`` command line; return its exit code."""
     args = build_parser().parse_args(argv)
-    commands = {"run": _run, "plot": _plot, "timeline": _timeline, "executors": _executors}
+    commands = {
+        "run": _run,
+        "plot": _plot,
+        "timeline": _timeline,
+        "dispatch": _dispatch,
+        "executors": _executors,
+    }
     command = commands[args.command]
     with warnings.catch_warnings():
         warnings.showwarning = _one_line_warning

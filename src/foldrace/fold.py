@@ -19,7 +19,7 @@ from sklearn.base import clone
 
 from foldrace.errors import FoldTaskError
 
-__all__ = ["FoldResult", "FoldTask", "benchmark_fold", "take_rows"]
+__all__ = ["FoldResult", "FoldTask", "benchmark_fold", "mean_scores", "take_rows"]
 
 
 @dataclass(frozen=True)
@@ -123,3 +123,19 @@ def benchmark_fold(
             reason = f"{type(exc).__name__}: {exc}"
             raise FoldTaskError(task.fold, name, reason) from exc
     return FoldResult(task.fold, scores, os.getpid(), start, time.time())
+
+
+def mean_scores(results: list[FoldResult]) -> dict[str, float]:
+    """Average each model's score over folds, in fold order, as ``numpy.mean`` does.
+
+    Results may come in any order and hold any subset of models (one task per fold and
+    model); they are sorted by fold before averaging, so the float sum is always the same.
+    """
+    by_model: dict[str, list[tuple[int, float]]] = {}
+    for result in results:
+        for model, score in result.scores.items():
+            by_model.setdefault(model, []).append((result.fold, score))
+    return {
+        model: float(np.mean([score for _, score in sorted(pairs, key=lambda p: p[0])]))
+        for model, pairs in by_model.items()
+    }

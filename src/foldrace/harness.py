@@ -28,7 +28,7 @@ from foldrace.machine import describe_machine
 from foldrace.results import REFERENCE, RaceResult, Run
 from foldrace.workload import GRANULARITIES, Workload, default_workload
 
-__all__ = ["default_workers", "plan", "race"]
+__all__ = ["default_workers", "plan", "race", "timed_run"]
 
 
 def default_workers() -> list[int]:
@@ -66,8 +66,20 @@ def plan(
     return cells
 
 
-def _timed_run(name: str, workers: int, workload: Workload, tasks: Sequence[FoldTask]) -> tuple:
-    """Run one executor once; return (started, startup_s, run_s, shutdown_s, results)."""
+def timed_run(name: str, workers: int, workload: Workload, tasks: Sequence[FoldTask]) -> tuple:
+    """Run one executor once, timing its phases apart.
+
+    Returns
+    -------
+    tuple
+        ``(started, startup_s, run_s, shutdown_s, results)``: the wall-clock time dispatch
+        began, the three phase durations in seconds, and the task results in task order.
+
+    Raises
+    ------
+    RaceError
+        If the executor returns results out of task order.
+    """
     executor = get_executor(name)(workers)
     t0 = time.perf_counter()
     with executor:
@@ -170,7 +182,7 @@ def race(
                 bar.set_postfix_str(f"{name}, {w} worker{'s' * (w > 1)}, per {g}")
                 for repeat in range(-warmup, repeats):
                     try:
-                        *phases, results = _timed_run(name, w, workload, tasks[g])
+                        *phases, results = timed_run(name, w, workload, tasks[g])
                     except RaceError:
                         raise
                     except FoldTaskError as exc:

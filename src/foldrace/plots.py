@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from foldrace.errors import InputError
+from foldrace.executors import executor_names
 from foldrace.files import atomic_write
 from foldrace.limits import equal_task_bound
 from foldrace.machine import machine_caption
@@ -28,6 +29,22 @@ FORMATS = ("png", "svg")
 
 STYLES = {"fold": ("-", "o"), "fold-model": ("--", "s")}
 """Line style and marker per task granularity."""
+
+BASELINES = (
+    "blog apply_async",
+    "joblib",
+    "cross_validate",
+    "joblib (cold start)",
+    "cross_validate (cold start)",
+)
+"""Non-registry names the benchmark suite measures, given fixed colours after the registry's."""
+
+
+def executor_colour(name: str) -> str:
+    """The same colour for an executor in every panel and figure."""
+    known = [n for n in executor_names() if n != REFERENCE] + list(BASELINES)
+    index = known.index(name) if name in known else len(known) + sum(map(ord, name))
+    return f"C{index % 10}"
 
 
 def draw_speedup(ax: Axes, summary: pd.DataFrame, *, cpus: int | None = None) -> None:
@@ -77,7 +94,6 @@ def draw_speedup(ax: Axes, summary: pd.DataFrame, *, cpus: int | None = None) ->
             ha="right",
             fontsize=9,
         )
-    colours: dict[str, str] = {}
     predicted_shown = False
     for (granularity, name), cell in summary[summary["executor"] != REFERENCE].groupby(
         ["granularity", "executor"], sort=False
@@ -92,10 +108,9 @@ def draw_speedup(ax: Axes, summary: pd.DataFrame, *, cpus: int | None = None) ->
             ls=style,
             lw=2,
             label=label,
-            color=colours.get(name),
+            color=executor_colour(name),
             zorder=3,
         )
-        colours[name] = line.get_color()
         ax.fill_between(
             cell["workers"],
             cell["speedup_low"],

@@ -28,7 +28,7 @@ from foldrace.fold import FoldResult
 from foldrace.limits import granularity_bound, ideal_speedup
 from foldrace.schedule import predicted_speedup
 
-__all__ = ["RESULTS_KIND", "RaceResult", "Run", "ScoreCheck"]
+__all__ = ["RESULTS_KIND", "RaceResult", "Run", "ScoreCheck", "speedup_table"]
 
 RESULTS_KIND = "foldrace.race"
 """The ``kind`` field that marks a foldrace results JSON file."""
@@ -109,6 +109,55 @@ class ScoreCheck:
             }
         )
         return "Identical averaged scores across executors: NO, differ: " + "; ".join(parts)
+
+
+def speedup_table(
+    cells: pd.DataFrame, durations: dict[str, list[float]], schedules: dict[str, str]
+) -> pd.DataFrame:
+    """Add speedups, spread, prediction and bounds to a table of per-cell times.
+
+    Parameters
+    ----------
+    cells : pandas.DataFrame
+        One row per (granularity, executor, workers) with ``median_s``, ``low_s`` and
+        ``high_s`` (fastest and slowest run), and optionally ``total_s`` (with pool start-up
+        and shutdown). The reference executor's rows give the baseline of each granularity.
+    durations : dict of str to list of float
+        The reference's task durations per granularity, in task order.
+    schedules : dict of str to str
+        Each executor's schedule rule (:mod:`foldrace.schedule`); executors missing here get
+        no prediction.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``cells`` with n_tasks, speedup, speedup_low, speedup_high, efficiency, predicted,
+        bound, ideal and, where ``total_s`` is given, total_speedup.
+    """
+    cells = cells.copy()
+    nan = float("nan")
+    reference = cells[cells["executor"] == REFERENCE].set_index("granularity")
+    base = cells["granularity"].map(reference["median_s"]).astype(float)
+    keys = list(zip(cells["granularity"], cells["executor"], cells["workers"], strict=True))
+    cells["n_tasks"] = [len(durations.get(g, [])) for g, _, _ in keys]
+    cells["speedup"] = base / cells["median_s"]
+    cells["speedup_low"] = base / cells["high_s"]
+    cells["speedup_high"] = base / cells["low_s"]
+    cells["efficiency"] = cells["speedup"] / cells["workers"]
+    cells["predicted"] = [
+        predicted_speedup(schedules[e], durations[g], int(w))
+        if durations.get(g) and e in schedules
+        else nan
+        for g, e, w in keys
+    ]
+    cells["bound"] = [
+        granularity_bound(durations[g], int(w)) if durations.get(g) else nan for g, _, w in keys
+    ]
+    cells["ideal"] = [ideal_speedup(int(w)) for _, _, w in keys]
+    if "total_s" in cells:
+        base_total = cells["granularity"].map(reference["total_s"]).astype(float)
+        cells["total_speedup"] = base_total / cells["total_s"]
+    return cells
 
 
 def _frame(rows: list[dict[str, Any]] | list[tuple], columns: tuple[str, ...]) -> pd.DataFrame:
@@ -245,31 +294,8 @@ class RaceResult:
             )
             .reset_index()
         )
-        reference = cells[cells["executor"] == REFERENCE].set_index("granularity")
-        nan = float("nan")
-        base = cells["granularity"].map(reference["median_s"]).astype(float)
-        base_total = cells["granularity"].map(reference["total_s"]).astype(float)
         durations = {g: self.task_durations(g) for g in cells["granularity"].unique()}
-        schedules = self.meta.get("schedules", {})
-        cells["n_tasks"] = [len(durations[g]) for g in cells["granularity"]]
-        cells["speedup"] = base / cells["median_s"]
-        cells["speedup_low"] = base / cells["high_s"]
-        cells["speedup_high"] = base / cells["low_s"]
-        cells["efficiency"] = cells["speedup"] / cells["workers"]
-        cells["predicted"] = [
-            predicted_speedup(schedules[e], durations[g], int(w))
-            if durations[g] and e in schedules
-            else nan
-            for g, e, w in zip(
-                cells["granularity"], cells["executor"], cells["workers"], strict=True
-            )
-        ]
-        cells["bound"] = [
-            granularity_bound(durations[g], int(w)) if durations[g] else nan
-            for g, w in zip(cells["granularity"], cells["workers"], strict=True)
-        ]
-        cells["ideal"] = [ideal_speedup(int(w)) for w in cells["workers"]]
-        cells["total_speedup"] = base_total / cells["total_s"]
+        cells = speedup_table(cells, durations, self.meta.get("schedules", {}))
         return cells[list(SUMMARY_COLUMNS)]
 
     def to_dict(self) -> dict[str, Any]:

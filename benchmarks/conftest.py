@@ -1,0 +1,88 @@
+"""Settings and fixtures of the benchmark suite.
+
+Environment variables let a larger machine sweep further without editing anything:
+
+- ``FOLDRACE_BENCH_WORKERS``: worker counts, e.g. ``1,2,4,8,16`` (default: 1 up to the
+  usable CPUs);
+- ``FOLDRACE_BENCH_SIZES``: workloads to run, from ``seed`` (1000 samples, the blog's) and
+  ``large`` (20000 samples, where compute dominates) (default: both);
+- ``FOLDRACE_BENCH_ROUNDS``: timed rounds per benchmark (default: 5 for seed, 3 for large).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from foldrace import benchmark_fold, default_workload, mean_scores
+from foldrace.executors import usable_cpus
+from foldrace.machine import describe_machine
+
+SIZES = {"seed": 1000, "large": 20000}
+
+
+def bench_workers() -> list[int]:
+    """Worker counts to sweep."""
+    text = os.environ.get("FOLDRACE_BENCH_WORKERS")
+    if text:
+        return sorted({int(part) for part in text.split(",") if part.strip()})
+    return list(range(1, usable_cpus() + 1))
+
+
+def bench_sizes() -> list[str]:
+    """Workload names to run."""
+    text = os.environ.get("FOLDRACE_BENCH_SIZES")
+    names = [part.strip() for part in text.split(",")] if text else list(SIZES)
+    unknown = set(names) - set(SIZES)
+    if unknown:
+        raise pytest.UsageError(
+            f"FOLDRACE_BENCH_SIZES: unknown {sorted(unknown)}; known: {list(SIZES)}"
+        )
+    return names
+
+
+def rounds(size: str) -> int:
+    """Timed rounds for one benchmark of this workload."""
+    text = os.environ.get("FOLDRACE_BENCH_ROUNDS")
+    return int(text) if text else (5 if size == "seed" else 3)
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    """CPU count and the library versions that shape the timings, beside pytest-benchmark's."""
+    machine_info["foldrace"] = describe_machine()
+
+
+_WORKLOADS: dict = {}
+_REFERENCES: dict = {}
+
+
+@pytest.fixture(scope="session")
+def workload_of():
+    """``workload_of(size)``: the default workload at that size, built once."""
+
+    def get(size: str):
+        if size not in _WORKLOADS:
+            _WORKLOADS[size] = default_workload(n_samples=SIZES[size])
+        return _WORKLOADS[size]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def reference_of(workload_of):
+    """``reference_of(size)``: serial per-fold scores and their averages, computed once."""
+
+    def get(size: str) -> dict:
+        if size not in _REFERENCES:
+            workload = workload_of(size)
+            results = [benchmark_fold(*workload.common_args, t) for t in workload.tasks()]
+            _REFERENCES[size] = {
+                "averages": mean_scores(results),
+                "fold_scores": {
+                    m: sorted(r.scores[m] for r in results) for m in workload.model_names
+                },
+            }
+        return _REFERENCES[size]
+
+    return get

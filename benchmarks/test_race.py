@@ -1,0 +1,57 @@
+"""Every registered executor x worker count x workload size x task granularity.
+
+Each benchmark times whole calls as a user makes them: pool start-up, dispatch + compute,
+and shutdown (the phases are also recorded apart in ``extra_info``), and fails if the
+averaged scores differ from the serial reference by a single bit.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+import pytest
+
+from conftest import bench_sizes, bench_workers, rounds
+from foldrace import EXECUTORS, mean_scores
+from foldrace.harness import timed_run
+from foldrace.workload import GRANULARITIES
+
+CELLS = [
+    pytest.param(name, w, id=f"{name}-{w}")
+    for name, cls in EXECUTORS.items()
+    for w in (bench_workers() if cls.parallel else [1])
+]
+
+
+@pytest.mark.parametrize("granularity", GRANULARITIES)
+@pytest.mark.parametrize("size", bench_sizes())
+@pytest.mark.parametrize(("executor", "workers"), CELLS)
+def test_race(benchmark, workload_of, reference_of, executor, workers, size, granularity):
+    workload = workload_of(size)
+    tasks = workload.tasks(granularity)
+    runs = []
+    benchmark.group = f"race: {size} workload, one task per {granularity}"
+    benchmark.pedantic(
+        lambda: runs.append(timed_run(executor, workers, workload, tasks)),
+        rounds=rounds(size),
+        warmup_rounds=1,
+    )
+    results = runs[-1][-1]
+    scores = mean_scores(results)
+    assert scores == reference_of(size)["averages"], f"{executor} changed the scores"
+    durations = [statistics.median(run[-1][i].duration for run in runs) for i in range(len(tasks))]
+    benchmark.extra_info.update(
+        kind="foldrace.race",
+        executor=executor,
+        schedule=EXECUTORS[executor].schedule,
+        workers=workers,
+        workload=size,
+        n_samples=workload.shape[0],
+        granularity=granularity,
+        n_tasks=len(tasks),
+        scores=scores,
+        task_durations=durations,
+        startup_s=statistics.median(run[1] for run in runs),
+        run_s=statistics.median(run[2] for run in runs),
+        shutdown_s=statistics.median(run[3] for run in runs),
+    )

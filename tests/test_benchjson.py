@@ -1,0 +1,117 @@
+"""From the benchmark suite's JSON to speedup curves: a real small run of the suite."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from foldrace import InputError
+from foldrace.benchjson import benchmark_figure, benchmark_summary, read_benchmark_json
+from foldrace.cli import ExitCode, main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def bench_json(tmp_path_factory) -> Path:
+    """Run a slice of ``benchmarks/`` for real: serial and starmap, dispatch, start-up."""
+    path = tmp_path_factory.mktemp("bench") / "bench.json"
+    env = os.environ | {
+        "FOLDRACE_BENCH_SIZES": "seed",
+        "FOLDRACE_BENCH_WORKERS": "1,2",
+        "FOLDRACE_BENCH_ROUNDS": "1",
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "benchmarks",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-k",
+            "test_race and (serial or starmap) or test_dispatch and map or startup and fork",
+            f"--benchmark-json={path}",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return path
+
+
+def test_reading_the_suite_json(bench_json):
+    run = read_benchmark_json(bench_json)
+    assert set(run.races["executor"]) == {"serial", "starmap"}
+    assert set(run.races["granularity"]) == {"fold", "fold-model"}
+    assert run.machine["usable_cpus"] >= 1
+    assert set(run.dispatch["executor"]) == {"map", "starmap"}  # "map" matches both
+    assert set(run.startup["method"]) >= {"fork"}
+
+
+def test_summary_has_speedup_prediction_and_bound(bench_json):
+    summary = benchmark_summary(read_benchmark_json(bench_json))
+    serial = summary[summary["executor"] == "serial"]
+    assert (serial["speedup"] == 1.0).all()
+    starmap = summary[(summary["executor"] == "starmap") & (summary["granularity"] == "fold")]
+    assert list(starmap["workers"]) == [1, 2]
+    two = starmap[starmap["workers"] == 2].iloc[0]
+    assert 1.3 < two["bound"] <= 1.6  # three near-equal folds on two workers
+    assert two["predicted"] == pytest.approx(two["bound"], rel=0.05)
+    assert 0 < two["speedup"] <= two["bound"] * 1.05
+    assert summary.loc[summary["granularity"] == "fold-model", "n_tasks"].eq(6).all()
+
+
+def test_two_files_side_by_side(bench_json, tmp_path, capsys):
+    runs = [read_benchmark_json(bench_json, label) for label in ("before", "after")]
+    fig = benchmark_figure(runs)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert any(t.startswith("before: seed") for t in titles)
+    assert any(t.startswith("after: seed") for t in titles)
+    code = main(
+        ["plot", "--benchmark-json", str(bench_json), str(bench_json), "--out", str(tmp_path)]
+    )
+    assert code == ExitCode.OK
+    assert (tmp_path / "benchmark-speedup.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "benchmark-dispatch-bench.png").stat().st_size > 0
+    assert "starmap" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{nope", "is not valid JSON"),
+        ('{"kind": "foldrace.race"}', "is not pytest-benchmark JSON"),
+        ('{"benchmarks": []}', "holds no foldrace benchmarks"),
+        ('{"benchmarks": [{"extra_info": {"kind": "foldrace.race"}}]}', "damaged benchmark entry"),
+    ],
+)
+def test_bad_json_is_one_line_and_exit_2(tmp_path, capsys, content, message):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    with pytest.raises(InputError, match=message):
+        read_benchmark_json(path)
+    assert main(["plot", "--benchmark-json", str(path)]) == ExitCode.BAD_INPUT
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_plot_needs_exactly_one_source(capsys):
+    assert main(["plot"]) == ExitCode.BAD_INPUT
+    assert "give one of" in capsys.readouterr().err
+
+
+def test_a_results_json_is_not_benchmark_json(tmp_path, capsys):
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"kind": "foldrace.race", "meta": {}}))
+    assert main(["plot", "--benchmark-json", str(path)]) == ExitCode.BAD_INPUT
