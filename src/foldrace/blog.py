@@ -24,6 +24,7 @@ from sklearn.metrics import roc_auc_score
 __all__ = ["benchmark_models", "run_apply_async", "run_serial", "run_starmap"]
 
 
+# --8<-- [start:benchmark_models]
 def benchmark_models(X: np.ndarray, y: np.ndarray, split: tuple) -> dict[str, float]:
     """Fit the blog's two models on ``split[0]`` and return ROC-AUC on ``split[1]``."""
     X_train, y_train = X[split[0], :], y[split[0]]
@@ -41,6 +42,9 @@ def benchmark_models(X: np.ndarray, y: np.ndarray, split: tuple) -> dict[str, fl
     return results
 
 
+# --8<-- [end:benchmark_models]
+
+
 def run_serial(X: np.ndarray, y: np.ndarray, folds: list) -> list[dict[str, float]]:
     """One fold after another."""
     return [benchmark_models(X, y, fold) for fold in folds]
@@ -50,6 +54,7 @@ def run_apply_async(
     X: np.ndarray, y: np.ndarray, folds: list, processes: int
 ) -> list[dict[str, float]]:
     """``apply_async`` with a callback that appends each result, as the blog writes it."""
+    # --8<-- [start:apply_async]
     results = []
 
     def log_result(result):
@@ -60,6 +65,7 @@ def run_apply_async(
         pool.apply_async(benchmark_models, args=(X, y, fold), callback=log_result)
     pool.close()
     pool.join()
+    # --8<-- [end:apply_async]
     return results
 
 

@@ -1,0 +1,97 @@
+"""Every tutorial runs: imported and called at a small size, and one as a real script."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TUTORIALS = Path(__file__).resolve().parents[1] / "tutorials"
+
+
+def load(name: str):
+    """Import ``tutorials/NAME.py`` as a module (the file names start with digits)."""
+    spec = importlib.util.spec_from_file_location(f"tutorial_{name}", TUTORIALS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_tutorial_has_main_and_a_guard():
+    scripts = sorted(TUTORIALS.glob("[0-9][0-9]_*.py"))
+    assert len(scripts) >= 6
+    for script in scripts:
+        text = script.read_text()
+        assert "def main(" in text, script.name
+        assert 'if __name__ == "__main__":' in text, script.name
+
+
+def test_01_serial_scores_match_foldrace():
+    facts = load("01_serial").main(n_samples=300)
+    assert facts["same"] is True
+    assert set(facts["averages"]) == {"logit", "rf"}
+
+
+def test_02_apply_never_runs_two_tasks_at_once(tmp_path):
+    facts = load("02_apply").main(out=str(tmp_path), n_samples=300)
+    assert facts["overlap"] is False
+    assert (tmp_path / "apply-timeline.png").stat().st_size > 0
+
+
+def test_03_callbacks_show_completion_order_and_the_silent_loss():
+    facts = load("03_apply_async").main(n_samples=600)
+    assert facts["sorted"] == [0, 1, 2]
+    assert facts["completion_order"] != [0, 1, 2]  # fold 0 is the slowest
+    assert facts["lost"] == 1  # three tasks, two results, no error
+    assert "fold 2, model 'slow': ValueError" in facts["message"]
+
+
+def test_04_map_and_starmap_agree_and_chunks_are_cheaper():
+    facts = load("04_map_starmap").main(n_samples=300, n_trivial=400)
+    assert facts["agree"] is True
+    per_task = facts["per_task"]
+    assert per_task[("map", "default")] < per_task[("map", "chunksize=1")]
+
+
+def test_05_race_has_identical_scores(tmp_path):
+    facts = load("05_race").main(out=str(tmp_path), n_samples=300, repeats=1)
+    assert facts["identical"] is True
+    assert (tmp_path / "race-speedup.png").stat().st_size > 0
+    assert (tmp_path / "race-results" / "results.json").exists()
+
+
+def test_06_benchmarks_run_and_plot(tmp_path):
+    facts = load("06_benchmarks").main(out=str(tmp_path), rounds=1)
+    assert {"serial", "starmap", "blog apply_async"} <= set(facts["summary"]["executor"])
+    assert facts["figure"].stat().st_size > 0
+
+
+@pytest.mark.parametrize("start_method", ["spawn"])
+def test_a_tutorial_runs_as_a_real_script_under_spawn(tmp_path, start_method):
+    """The ``__main__`` guard matters under spawn: workers re-import the script."""
+    code = (
+        "import multiprocessing, runpy, sys;"
+        f"multiprocessing.set_start_method({start_method!r});"
+        f"sys.argv = [{str(TUTORIALS / '04_map_starmap.py')!r}];"
+        f"runpy.run_path(sys.argv[0], run_name='__main__')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "map and starmap agree: True" in done.stdout
+
+
+def test_a_tutorial_runs_as_a_plain_script(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(TUTORIALS / "02_apply.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "apply ever ran two tasks at once: False" in done.stdout
+    assert (tmp_path / "apply-timeline.png").exists()

@@ -1,0 +1,62 @@
+"""Tutorial 06: pytest-benchmark comparisons, and speedup curves from their JSON.
+
+The suite in ``benchmarks/`` times every executor and the alternatives (the blog's loop,
+``cross_validate(n_jobs=w)``, ``joblib.Parallel``) with pytest-benchmark and fails if any
+score differs from serial. Here a small slice of it runs and is plotted.
+
+Run from the repository root: ``python tutorials/06_benchmarks.py [OUT_DIR]``
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from foldrace.benchjson import benchmark_summary, read_benchmark_json
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main(out: str = "tutorial-output", rounds: int = 3) -> dict:
+    """Benchmark serial, starmap and the blog's loop on the seed workload; plot the JSON."""
+    Path(out).mkdir(parents=True, exist_ok=True)
+    json_path = Path(out).resolve() / "bench.json"
+    # --8<-- [start:run]
+    env = os.environ | {"FOLDRACE_BENCH_SIZES": "seed", "FOLDRACE_BENCH_ROUNDS": str(rounds)}
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "benchmarks/test_race.py",
+        "benchmarks/test_baselines.py",
+        "-k",
+        "serial or starmap or blog",
+        f"--benchmark-json={json_path}",
+        "-q",
+    ]
+    subprocess.run(command, cwd=ROOT, env=env, check=True)
+    # --8<-- [end:run]
+
+    # --8<-- [start:plot]
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "foldrace",
+            "plot",
+            "--benchmark-json",
+            str(json_path),
+            "--out",
+            str(Path(out).resolve()),
+        ],
+        check=True,
+    )
+    summary = benchmark_summary(read_benchmark_json(json_path))
+    # --8<-- [end:plot]
+    return {"summary": summary, "figure": Path(out) / "benchmark-speedup.png"}
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:2])
