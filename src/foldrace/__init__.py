@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from foldrace.errors import FoldraceError, FoldTaskError, InputError, RaceError, WorkerDiedError
+from foldrace.errors import (
+    FoldraceError,
+    FoldTaskError,
+    InputError,
+    RaceError,
+    RaceInterrupted,
+    TaskTimeoutError,
+    WorkerDiedError,
+)
 from foldrace.executors import EXECUTORS, Executor, executor_names, get_executor
 from foldrace.fold import FoldResult, FoldTask, benchmark_fold, mean_scores
 from foldrace.harness import race
@@ -28,8 +36,10 @@ __all__ = [
     "FoldraceError",
     "InputError",
     "RaceError",
+    "RaceInterrupted",
     "RaceResult",
     "ScoreCheck",
+    "TaskTimeoutError",
     "WorkerDiedError",
     "Workload",
     "benchmark_fold",

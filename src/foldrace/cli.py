@@ -18,8 +18,8 @@ from typing import NoReturn
 
 import pandas as pd
 
-from foldrace.errors import InputError, RaceError
-from foldrace.executors import EXECUTORS, check_workers, executor_names
+from foldrace.errors import InputError, RaceError, RaceInterrupted
+from foldrace.executors import EXECUTORS, check_timeout, check_workers, executor_names
 from foldrace.files import prepare_out_dir
 from foldrace.results import RaceResult
 from foldrace.workload import GRANULARITIES, Workload, default_models
@@ -57,6 +57,15 @@ def _workers(text: str) -> int:
         return check_workers(value)
     except InputError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _seconds(text: str) -> float:
+    try:
+        return check_timeout(float(text))
+    except (ValueError, InputError):
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number of seconds, got {text!r}"
+        ) from None
 
 
 def _count(minimum: int):
@@ -140,6 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_OUT,
         type=Path,
         help=f"directory for results and figures (default: {DEFAULT_OUT}/)",
+    )
+    run.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="fail an executor whose run takes longer (a last line of defence: task errors "
+        "and dead workers are caught without it)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar and no table")
     run.add_argument("--no-plot", action="store_true", help="skip the figures")
@@ -312,14 +328,25 @@ def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     out = prepare_out_dir(args.out)
     workload = build_workload(args)
-    result = race(
-        workload,
-        args.executors,
-        args.workers,
-        args.repeats,
-        granularity=args.granularity,
-        progress=not args.quiet,
-    )
+    try:
+        result = race(
+            workload,
+            args.executors,
+            args.workers,
+            args.repeats,
+            granularity=args.granularity,
+            timeout=args.timeout,
+            progress=not args.quiet,
+        )
+    except RaceInterrupted as stop:
+        stop.result.write(out)
+        runs = len(stop.result.timings)
+        print(
+            f"foldrace run: interrupted; the {runs} timed runs measured so far are saved in "
+            f"{out}/, marked incomplete",
+            file=sys.stderr,
+        )
+        return ExitCode.INTERRUPTED
     paths = list(result.write(out).values())
     if not args.no_plot:
         from foldrace.plots import plot_speedup, plot_timeline, save_figure

@@ -8,7 +8,15 @@ executor, the worker count and, where known, the fold, with the original error c
 
 from __future__ import annotations
 
-__all__ = ["FoldTaskError", "FoldraceError", "InputError", "RaceError", "WorkerDiedError"]
+__all__ = [
+    "FoldTaskError",
+    "FoldraceError",
+    "InputError",
+    "RaceError",
+    "RaceInterrupted",
+    "TaskTimeoutError",
+    "WorkerDiedError",
+]
 
 
 class FoldraceError(Exception):
@@ -33,13 +41,17 @@ class FoldTaskError(FoldraceError):
         The name of the model that failed.
     reason : str
         ``"ExceptionType: message"`` of the original error.
+    worker_traceback : str
+        The original error's traceback, formatted where it happened (in the worker), so it
+        survives the trip back to the parent process.
     """
 
-    def __init__(self, fold: int, model: str, reason: str) -> None:
-        super().__init__(fold, model, reason)
+    def __init__(self, fold: int, model: str, reason: str, worker_traceback: str = "") -> None:
+        super().__init__(fold, model, reason, worker_traceback)
         self.fold = fold
         self.model = model
         self.reason = reason
+        self.worker_traceback = worker_traceback
 
     def __str__(self) -> str:
         return f"fold {self.fold}, model {self.model!r}: {self.reason}"
@@ -74,18 +86,24 @@ class RaceError(FoldraceError):
 class WorkerDiedError(FoldraceError):
     """A worker process exited while tasks were still running.
 
+    The stdlib pool replaces a dead worker and waits forever for the task it held;
+    foldrace's pool executors watch their workers and raise this instead.
+
     Parameters
     ----------
     pid : int
         Process id of the dead worker.
     exitcode : int
         Its exit code (negative: killed by that signal).
+    pending : tuple of int
+        Indices of the tasks not finished when the death was noticed, where known.
     """
 
-    def __init__(self, pid: int, exitcode: int) -> None:
-        super().__init__(pid, exitcode)
+    def __init__(self, pid: int, exitcode: int, pending: tuple[int, ...] = ()) -> None:
+        super().__init__(pid, exitcode, pending)
         self.pid = pid
         self.exitcode = exitcode
+        self.pending = pending
 
     def __str__(self) -> str:
         how = (
@@ -94,3 +112,32 @@ class WorkerDiedError(FoldraceError):
             else f"exit code {self.exitcode}"
         )
         return f"worker process {self.pid} died ({how}) while tasks were running"
+
+
+class TaskTimeoutError(FoldraceError, TimeoutError):
+    """An executor's run went past its ``timeout``.
+
+    Parameters
+    ----------
+    timeout : float
+        The limit, in seconds, for one run of the executor.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(timeout)
+        self.timeout = timeout
+
+    def __str__(self) -> str:
+        return f"tasks still running after the {self.timeout:g} s timeout"
+
+
+class RaceInterrupted(KeyboardInterrupt):
+    """A race stopped by Ctrl-C (SIGINT); :attr:`result` holds the runs measured so far.
+
+    A ``KeyboardInterrupt``, so code that does not know foldrace still stops. The result's
+    ``meta["complete"]`` is False.
+    """
+
+    def __init__(self, result: object) -> None:
+        super().__init__("race interrupted")
+        self.result = result

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
-from foldrace.errors import FoldTaskError
+from foldrace.errors import FoldTaskError, TaskTimeoutError
 
 __all__ = ["FoldResult", "FoldTask", "benchmark_fold", "mean_scores", "take_rows"]
 
@@ -119,9 +120,12 @@ def benchmark_fold(
         try:
             fitted = clone(models[name]).fit(X_train, y_train)
             scores[name] = float(scorer(fitted, X_test, y_test))
+        except TaskTimeoutError:
+            raise  # the run's deadline, not the model's failure
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"
-            raise FoldTaskError(task.fold, name, reason) from exc
+            formatted = "".join(traceback.format_exception(exc))
+            raise FoldTaskError(task.fold, name, reason, formatted) from exc
     return FoldResult(task.fold, scores, os.getpid(), start, time.time())
 
 

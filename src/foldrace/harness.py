@@ -17,18 +17,26 @@ import numbers
 import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from tqdm.auto import tqdm
 
-from foldrace.errors import FoldTaskError, InputError, RaceError
+from foldrace.errors import (
+    FoldTaskError,
+    InputError,
+    RaceError,
+    RaceInterrupted,
+    WorkerDiedError,
+)
 from foldrace.executors import check_workers, executor_names, get_executor, usable_cpus
+from foldrace.executors.base import check_timeout
 from foldrace.fold import FoldResult, FoldTask, benchmark_fold
 from foldrace.machine import describe_machine
 from foldrace.results import REFERENCE, RaceResult, Run
 from foldrace.workload import GRANULARITIES, Workload, default_workload
 
-__all__ = ["default_workers", "plan", "race", "timed_run"]
+__all__ = ["check_picklable", "default_workers", "plan", "race", "timed_run"]
 
 
 def default_workers() -> list[int]:
@@ -66,7 +74,13 @@ def plan(
     return cells
 
 
-def timed_run(name: str, workers: int, workload: Workload, tasks: Sequence[FoldTask]) -> tuple:
+def timed_run(
+    name: str,
+    workers: int,
+    workload: Workload,
+    tasks: Sequence[FoldTask],
+    timeout: float | None = None,
+) -> tuple:
     """Run one executor once, timing its phases apart.
 
     Returns
@@ -80,7 +94,7 @@ def timed_run(name: str, workers: int, workload: Workload, tasks: Sequence[FoldT
     RaceError
         If the executor returns results out of task order.
     """
-    executor = get_executor(name)(workers)
+    executor = get_executor(name)(workers, timeout=timeout)
     t0 = time.perf_counter()
     with executor:
         started = time.time()
@@ -92,6 +106,41 @@ def timed_run(name: str, workers: int, workload: Workload, tasks: Sequence[FoldT
     if order != [(t.fold, t.models) for t in tasks]:
         raise RaceError(name, workers, f"results came back out of task order: {order}")
     return started, t1 - t0, t2 - t1, t3 - t2, results
+
+
+def check_picklable(workload: Workload, tasks: Sequence[FoldTask]) -> None:
+    """Check that a task can be sent to a worker process, before any pool starts.
+
+    Raises
+    ------
+    InputError
+        Naming what cannot be pickled and what to do about it.
+    """
+    try:
+        ForkingPickler.dumps((benchmark_fold, workload.common_args, tasks[0]))
+    except Exception as exc:
+        raise InputError(
+            "the workload cannot be sent to worker processes, because it cannot be pickled "
+            f"({type(exc).__name__}: {exc}); define estimators, scorers and functions at the "
+            "top level of an importable module (not inside a function, not as a lambda), "
+            "or race only the serial executor"
+        ) from None
+
+
+def _failure(name: str, workers: int, tasks: Sequence[FoldTask], exc: BaseException) -> RaceError:
+    """The :class:`RaceError` that reports ``exc``, naming the fold where it is known."""
+    if isinstance(exc, FoldTaskError):
+        return RaceError(name, workers, str(exc), fold=exc.fold)
+    if isinstance(exc, WorkerDiedError):
+        folds = sorted({tasks[i].fold for i in exc.pending})
+        where = f"; unfinished fold{'s' * (len(folds) > 1)}: {', '.join(map(str, folds))}"
+        return RaceError(
+            name,
+            workers,
+            str(exc) + (where if folds else ""),
+            fold=folds[0] if len(folds) == 1 else None,
+        )
+    return RaceError(name, workers, f"{type(exc).__name__}: {exc}")
 
 
 def _granularities(granularity: str | Iterable[str]) -> list[str]:
@@ -112,6 +161,7 @@ def race(
     *,
     granularity: str | Iterable[str] = "fold",
     warmup: int = 1,
+    timeout: float | None = None,
     progress: bool = False,
 ) -> RaceResult:
     """Time every executor at every worker count and check that all agree on the scores.
@@ -131,6 +181,9 @@ def race(
         cell runs at each granularity and the results sit side by side.
     warmup : int
         Untimed runs per cell before the timed ones.
+    timeout : float, optional
+        Seconds one run of an executor may take; past it the race fails with a timeout.
+        Worker deaths and task errors are detected without it.
     progress : bool
         Show a progress bar on standard error.
 
@@ -144,14 +197,21 @@ def race(
     InputError
         For bad arguments, before any work starts.
     RaceError
-        If an executor fails; it names the executor, worker count and, where known, the fold.
+        If an executor fails; it names the executor, worker count and, where known, the fold,
+        and chains the original error (a task's error, a worker's death, a timeout).
+    RaceInterrupted
+        On Ctrl-C: its ``result`` holds the runs measured so far, marked incomplete. The
+        running pool is terminated first.
     """
     workload = default_workload() if workload is None else workload
     cells = plan(executors, workers)
     granularities = _granularities(granularity)
     repeats = _check_count("repeats", repeats, 1)
     warmup = _check_count("warmup", warmup, 0)
+    timeout = check_timeout(timeout)
     tasks = {g: workload.tasks(g) for g in granularities}
+    if any(get_executor(name).parallel for name, _ in cells):
+        check_picklable(workload, tasks[granularities[0]])
     runs: list[Run] = []
     n_samples, n_features = workload.shape
     names = list(dict.fromkeys(name for name, _ in cells))
@@ -171,25 +231,28 @@ def race(
         "granularities": granularities,
         "repeats": repeats,
         "warmup": warmup,
+        "timeout": timeout,
         "machine": describe_machine(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "complete": True,
     }
     total = len(granularities) * len(cells) * (warmup + repeats)
-    with tqdm(total=total, desc="race", unit="run", disable=not progress) as bar:
-        for g in granularities:
-            for name, w in cells:
-                bar.set_postfix_str(f"{name}, {w} worker{'s' * (w > 1)}, per {g}")
-                for repeat in range(-warmup, repeats):
-                    try:
-                        *phases, results = timed_run(name, w, workload, tasks[g])
-                    except RaceError:
-                        raise
-                    except FoldTaskError as exc:
-                        raise RaceError(name, w, str(exc), fold=exc.fold) from exc
-                    except Exception as exc:
-                        raise RaceError(name, w, f"{type(exc).__name__}: {exc}") from exc
-                    if repeat >= 0:
-                        runs.append(Run(g, name, w, repeat, *phases, results))
-                    bar.update()
+    try:
+        with tqdm(total=total, desc="race", unit="run", disable=not progress) as bar:
+            for g in granularities:
+                for name, w in cells:
+                    bar.set_postfix_str(f"{name}, {w} worker{'s' * (w > 1)}, per {g}")
+                    for repeat in range(-warmup, repeats):
+                        try:
+                            *phases, results = timed_run(name, w, workload, tasks[g], timeout)
+                        except (RaceError, KeyboardInterrupt):
+                            raise
+                        except Exception as exc:
+                            raise _failure(name, w, tasks[g], exc) from exc
+                        if repeat >= 0:
+                            runs.append(Run(g, name, w, repeat, *phases, results))
+                        bar.update()
+    except KeyboardInterrupt:
+        partial = RaceResult.from_runs(runs, meta | {"complete": False})
+        raise RaceInterrupted(partial) from None
     return RaceResult.from_runs(runs, meta)

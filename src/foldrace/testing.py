@@ -7,6 +7,7 @@ under every start method.
 from __future__ import annotations
 
 import os
+import signal
 import time
 from typing import Any
 
@@ -14,7 +15,13 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
-__all__ = ["FailingClassifier", "SlowClassifier", "uneven_folds"]
+__all__ = [
+    "CrashingClassifier",
+    "FailingClassifier",
+    "NoisyClassifier",
+    "SlowClassifier",
+    "uneven_folds",
+]
 
 
 class SlowClassifier(ClassifierMixin, BaseEstimator):
@@ -24,14 +31,25 @@ class SlowClassifier(ClassifierMixin, BaseEstimator):
     ----------
     seconds_per_sample : float
         Sleep this long per training sample before fitting.
+    spare_pid : int, optional
+        In the process with this id, behave as a plain logistic regression: no sleep and,
+        in the subclasses, no fault. Pass ``os.getpid()`` so a serial reference run in this
+        process stays quick and clean while worker processes are slow or faulty.
     """
 
-    def __init__(self, seconds_per_sample: float = 1e-3) -> None:
+    def __init__(self, seconds_per_sample: float = 1e-3, spare_pid: int | None = None) -> None:
         self.seconds_per_sample = seconds_per_sample
+        self.spare_pid = spare_pid
+
+    @property
+    def spared(self) -> bool:
+        """True in the spared process."""
+        return os.getpid() == self.spare_pid
 
     def fit(self, X: Any, y: Any) -> SlowClassifier:
         """Sleep, then fit a logistic regression."""
-        time.sleep(self.seconds_per_sample * len(X))
+        if not self.spared:
+            time.sleep(self.seconds_per_sample * len(X))
         self.model_ = LogisticRegression(solver="liblinear").fit(X, y)
         self.classes_ = self.model_.classes_
         return self
@@ -52,25 +70,72 @@ class FailingClassifier(SlowClassifier):
     ----------
     fail_below : int
         Raise when fitted on fewer training samples than this.
-    seconds_per_sample : float
+    seconds_per_sample, spare_pid
         As for :class:`SlowClassifier`.
-    spare_pid : int, optional
-        Never raise in the process with this id (pass ``os.getpid()`` to fail only in
-        worker processes, so a serial reference run still succeeds).
     """
 
     def __init__(
         self, fail_below: int = 0, seconds_per_sample: float = 0.0, spare_pid: int | None = None
     ) -> None:
-        super().__init__(seconds_per_sample)
+        super().__init__(seconds_per_sample, spare_pid)
         self.fail_below = fail_below
-        self.spare_pid = spare_pid
 
     def fit(self, X: Any, y: Any) -> FailingClassifier:
         """Raise ``ValueError`` for a small training set, otherwise fit."""
-        if len(X) < self.fail_below and os.getpid() != self.spare_pid:
+        if len(X) < self.fail_below and not self.spared:
             raise ValueError(f"refusing to fit on {len(X)} samples (fail_below={self.fail_below})")
         return super().fit(X, y)
+
+
+class CrashingClassifier(SlowClassifier):
+    """A :class:`SlowClassifier` whose process dies in ``fit`` on small training sets.
+
+    The death is what an out-of-memory kill or a segfault does to a worker: no exception,
+    no result, the process is simply gone.
+
+    Parameters
+    ----------
+    crash_below : int
+        Die when fitted on fewer training samples than this.
+    how : {"exit", "kill"}
+        ``os._exit(1)``, or ``SIGKILL`` sent to itself.
+    seconds_per_sample, spare_pid
+        As for :class:`SlowClassifier`.
+    """
+
+    def __init__(
+        self,
+        crash_below: int = 0,
+        how: str = "exit",
+        seconds_per_sample: float = 0.0,
+        spare_pid: int | None = None,
+    ) -> None:
+        super().__init__(seconds_per_sample, spare_pid)
+        self.crash_below = crash_below
+        self.how = how
+
+    def fit(self, X: Any, y: Any) -> CrashingClassifier:
+        """Kill this process for a small training set, otherwise fit."""
+        if len(X) < self.crash_below and not self.spared:
+            if self.how == "kill":
+                os.kill(os.getpid(), signal.SIGKILL)
+            os._exit(1)
+        return super().fit(X, y)
+
+
+class NoisyClassifier(SlowClassifier):
+    """A logistic regression whose probabilities get fresh random noise on every call.
+
+    Its scores differ from run to run, like a random forest without ``random_state``:
+    the identical-scores check must catch it.
+    """
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Noisy class probabilities, from an unseeded generator."""
+        proba = super().predict_proba(X)
+        noise = np.random.default_rng().uniform(-0.05, 0.05, size=len(proba))
+        positive = np.clip(proba[:, 1] + noise, 0.0, 1.0)
+        return np.column_stack([1.0 - positive, positive])
 
 
 def uneven_folds(

@@ -10,7 +10,13 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from foldrace.errors import InputError
-from foldrace.executors.base import Executor, check_workers, max_workers, usable_cpus
+from foldrace.executors.base import (
+    Executor,
+    check_timeout,
+    check_workers,
+    max_workers,
+    usable_cpus,
+)
 from foldrace.executors.pool import (
     ApplyAsyncExecutor,
     ApplyExecutor,
@@ -24,6 +30,7 @@ __all__ = [
     "EXECUTORS",
     "Executor",
     "PoolExecutor",
+    "check_timeout",
     "check_workers",
     "executor_names",
     "get_executor",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import time
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -18,7 +19,7 @@ from typing import Any, ClassVar, Self
 
 from foldrace.errors import InputError
 
-__all__ = ["Executor", "check_workers", "max_workers", "usable_cpus"]
+__all__ = ["Executor", "check_timeout", "check_workers", "max_workers", "usable_cpus"]
 
 
 def usable_cpus() -> int:
@@ -65,6 +66,21 @@ def check_workers(workers: object, *, warn: bool = False) -> int:
     return workers
 
 
+def check_timeout(timeout: object) -> float | None:
+    """Return ``timeout`` as a positive float, or None for no timeout.
+
+    Raises
+    ------
+    InputError
+        If ``timeout`` is not a positive number.
+    """
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout > 0:
+        raise InputError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    return float(timeout)
+
+
 class Executor(ABC):
     """Base class of all executors.
 
@@ -77,6 +93,10 @@ class Executor(ABC):
     ----------
     workers : int
         Number of worker processes.
+    timeout : float, optional
+        Seconds one :meth:`run` may take before it raises
+        :class:`~foldrace.errors.TaskTimeoutError`; a last line of defence, not the way
+        failures are normally detected.
     """
 
     name: ClassVar[str]
@@ -84,8 +104,13 @@ class Executor(ABC):
     schedule: ClassVar[str] = "list"
     parallel: ClassVar[bool] = True
 
-    def __init__(self, workers: int = 1) -> None:
+    def __init__(self, workers: int = 1, *, timeout: float | None = None) -> None:
         self.workers = check_workers(workers)
+        self.timeout = check_timeout(timeout)
+
+    def deadline(self) -> float | None:
+        """``time.monotonic()`` value after which a run started now has timed out."""
+        return None if self.timeout is None else time.monotonic() + self.timeout
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(workers={self.workers})"

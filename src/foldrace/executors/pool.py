@@ -9,20 +9,25 @@ They share one pool lifetime (:class:`PoolExecutor`) and differ only in how they
     map          pool.map(partial(fn, *common), items)   one argument per call, in chunks
     starmap      pool.starmap(fn, [(*common, item), ...]) argument tuples, in chunks
 
-Every wait goes through :meth:`PoolExecutor._get`, which polls the result and checks that
-no worker died meanwhile: the stdlib pool silently replaces a dead worker and would wait
-forever for the task it was running.
+Every wait goes through :meth:`PoolExecutor._wait`, which polls and checks, every
+:data:`POLL_SECONDS`, that no worker died meanwhile (the stdlib pool silently replaces a
+dead worker and would wait forever for the task it held) and that the run's timeout has
+not passed. A failure ends the ``with`` block, which terminates the pool: no worker is
+left behind.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import signal
+import threading
+import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from multiprocessing.pool import AsyncResult, Pool
 from typing import Any
 
-from foldrace.errors import WorkerDiedError
+from foldrace.errors import TaskTimeoutError, WorkerDiedError
 from foldrace.executors.base import Executor
 
 __all__ = [
@@ -37,6 +42,11 @@ POLL_SECONDS = 0.02
 """How often a waiting executor checks that its workers are alive."""
 
 
+def ignore_sigint() -> None:
+    """Worker initializer: ignore Ctrl-C, so only the parent reacts and then stops the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class PoolExecutor(Executor):
     """Base of the ``multiprocessing.Pool`` executors: owns the pool and waits safely.
 
@@ -48,12 +58,19 @@ class PoolExecutor(Executor):
         ``"fork"``, ``"spawn"`` or ``"forkserver"``; the platform default if omitted.
     chunksize : int, optional
         Tasks per chunk for ``map`` and ``starmap``; multiprocessing's own rule if omitted.
+    timeout : float, optional
+        Seconds one run may take (see :class:`~foldrace.executors.base.Executor`).
     """
 
     def __init__(
-        self, workers: int = 1, *, start_method: str | None = None, chunksize: int | None = None
+        self,
+        workers: int = 1,
+        *,
+        start_method: str | None = None,
+        chunksize: int | None = None,
+        timeout: float | None = None,
     ) -> None:
-        super().__init__(workers)
+        super().__init__(workers, timeout=timeout)
         self.context = multiprocessing.get_context(start_method)
         self.chunksize = chunksize
         self._pool: Pool | None = None
@@ -67,8 +84,8 @@ class PoolExecutor(Executor):
         return self._pool
 
     def start(self) -> None:
-        """Start the pool's worker processes."""
-        self._pool = self.context.Pool(self.workers)
+        """Start the pool's worker processes (which leave Ctrl-C to the parent)."""
+        self._pool = self.context.Pool(self.workers, initializer=ignore_sigint)
         self._processes = list(self._pool._pool)  # the original workers, to detect deaths
 
     def shutdown(self, abort: bool = False) -> None:
@@ -82,15 +99,55 @@ class PoolExecutor(Executor):
             pool.close()
         pool.join()
 
-    def _get(self, result: AsyncResult) -> Any:
-        """Wait for ``result`` and return its value, raising if a worker died first."""
-        while not result.ready():
-            result.wait(POLL_SECONDS)
-            if result.ready():
-                break
+    def _wait(
+        self,
+        done: Callable[[float], bool],
+        deadline: float | None,
+        pending: Callable[[], tuple[int, ...]] = tuple,
+    ) -> None:
+        """Block until ``done(seconds)`` is true, watching the workers and the deadline.
+
+        ``done(seconds)`` waits up to ``seconds`` and says whether the work is over;
+        ``pending()`` names the unfinished task indices for the error message.
+
+        Raises
+        ------
+        WorkerDiedError
+            If a worker process exited before the work was over.
+        TaskTimeoutError
+            If the deadline passed first.
+        """
+        while not done(POLL_SECONDS):
             for process in self._processes:
                 if process.exitcode is not None:
-                    raise WorkerDiedError(process.pid, process.exitcode)
+                    raise WorkerDiedError(process.pid, process.exitcode, pending())
+            if deadline is not None and time.monotonic() > deadline:
+                raise TaskTimeoutError(self.timeout)
+
+    def _get(
+        self,
+        result: AsyncResult,
+        deadline: float | None,
+        pending: Callable[[], tuple[int, ...]] = tuple,
+    ) -> Any:
+        """Wait safely for one ``AsyncResult`` and return its value (or raise its error).
+
+        A ``map``/``starmap`` result only becomes ready once every chunk is back, even
+        after one has failed (CPython's ``MapResult`` keeps the first failure in
+        ``_success`` and ``_value``); the first failure is raised as soon as it is
+        recorded, and leaving the ``with`` block stops the tasks still running.
+        """
+
+        def failed() -> bool:
+            return getattr(result, "_success", True) is False
+
+        def done(seconds: float) -> bool:
+            result.wait(seconds)
+            return result.ready() or failed()
+
+        self._wait(done, deadline, pending)
+        if not result.ready():  # failed early
+            raise result._value
         return result.get()
 
 
@@ -103,8 +160,11 @@ class ApplyExecutor(PoolExecutor):
 
     def run(self, fn: Callable[..., Any], common: tuple[Any, ...], items: Sequence[Any]) -> list:
         """Submit one task, wait for it, then the next (``apply`` is ``apply_async().get()``)."""
-        pool = self.pool
-        return [self._get(pool.apply_async(fn, (*common, item))) for item in items]
+        pool, deadline = self.pool, self.deadline()
+        return [
+            self._get(pool.apply_async(fn, (*common, item)), deadline, lambda i=index: (i,))
+            for index, item in enumerate(items)
+        ]
 
 
 class ApplyAsyncExecutor(PoolExecutor):
@@ -119,27 +179,36 @@ class ApplyAsyncExecutor(PoolExecutor):
 
         The callbacks run in the pool's result thread, in completion order; each stores its
         result under the task's index, so the order of completion cannot leak out. An
-        ``error_callback`` records failures, so a failing task is never silently missing.
+        ``error_callback`` records failures, so a failing task is never silently missing:
+        the first failure (in task order, among those seen) is raised as soon as it
+        arrives, without waiting for the other tasks.
         """
-        pool = self.pool
+        pool, deadline = self.pool, self.deadline()
         results: dict[int, Any] = {}
         errors: dict[int, BaseException] = {}
-        pending = [
+        arrived = threading.Event()
+
+        def store(table: dict, index: int, value: Any) -> None:
+            table[index] = value
+            arrived.set()
+
+        for index, item in enumerate(items):
             pool.apply_async(
                 fn,
                 (*common, item),
-                callback=partial(results.__setitem__, index),
-                error_callback=partial(errors.__setitem__, index),
+                callback=partial(store, results, index),
+                error_callback=partial(store, errors, index),
             )
-            for index, item in enumerate(items)
-        ]
-        for result in pending:
-            try:
-                self._get(result)
-            except WorkerDiedError:
-                raise
-            except Exception:  # recorded by error_callback; raised below in task order
-                pass
+
+        def done(seconds: float) -> bool:
+            arrived.wait(seconds)
+            arrived.clear()
+            return bool(errors) or len(results) == len(items)
+
+        def pending() -> tuple[int, ...]:
+            return tuple(i for i in range(len(items)) if i not in results and i not in errors)
+
+        self._wait(done, deadline, pending)
         if errors:
             raise errors[min(errors)]
         return [results[index] for index in range(len(items))]
@@ -157,7 +226,8 @@ class MapExecutor(PoolExecutor):
 
         ``Pool.map`` is ``map_async(...).get()``; waiting here goes through ``_get``.
         """
-        return self._get(self.pool.map_async(partial(fn, *common), items, self.chunksize))
+        result = self.pool.map_async(partial(fn, *common), items, self.chunksize)
+        return self._get(result, self.deadline())
 
 
 class StarmapExecutor(PoolExecutor):
@@ -170,4 +240,4 @@ class StarmapExecutor(PoolExecutor):
     def run(self, fn: Callable[..., Any], common: tuple[Any, ...], items: Sequence[Any]) -> list:
         """Pack each call's arguments into a tuple; the pool unpacks them into ``fn``."""
         arguments = [(*common, item) for item in items]
-        return self._get(self.pool.starmap_async(fn, arguments, self.chunksize))
+        return self._get(self.pool.starmap_async(fn, arguments, self.chunksize), self.deadline())

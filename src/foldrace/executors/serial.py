@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from foldrace.errors import InputError
+from foldrace.errors import InputError, TaskTimeoutError
 from foldrace.executors.base import Executor
 
 __all__ = ["SerialExecutor"]
@@ -19,11 +23,47 @@ class SerialExecutor(Executor):
     schedule = "sequential"
     parallel = False
 
-    def __init__(self, workers: int = 1) -> None:
-        super().__init__(workers)
+    def __init__(self, workers: int = 1, *, timeout: float | None = None) -> None:
+        super().__init__(workers, timeout=timeout)
         if self.workers != 1:
             raise InputError(f"executor 'serial' runs on one worker, got workers={self.workers}")
 
     def run(self, fn: Callable[..., Any], common: tuple[Any, ...], items: Sequence[Any]) -> list:
-        """Call ``fn(*common, item)`` for each item, in order."""
-        return [fn(*common, item) for item in items]
+        """Call ``fn(*common, item)`` for each item, in order.
+
+        With a timeout, a task still running at the deadline is interrupted by a timer
+        signal where one can be used (the main thread on Unix); elsewhere the deadline is
+        checked between tasks.
+        """
+        deadline = self.deadline()
+        with _alarm(self.timeout):
+            results = []
+            for item in items:
+                results.append(fn(*common, item))
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TaskTimeoutError(self.timeout)
+            return results
+
+
+@contextlib.contextmanager
+def _alarm(timeout: float | None) -> Iterator[None]:
+    """Raise :class:`TaskTimeoutError` in this thread after ``timeout`` seconds, if possible."""
+    usable = (
+        timeout is not None
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+    )
+    if not usable:
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise TaskTimeoutError(timeout)
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -1,0 +1,184 @@
+"""The fault matrix: every executor in the registry against every way a race can go wrong.
+
+Faulty estimators come from :mod:`foldrace.testing`. With ``spare_pid=os.getpid()`` they
+behave in this process (so the serial reference run is quick and clean) and misbehave in
+worker processes. The healthy folds sleep for a long time, so an executor that waited for
+them before reporting a fault would be caught by the time limits below. Every test also
+checks, through the autouse fixture in conftest, that no child process is left behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from foldrace import EXECUTORS, FoldTaskError, InputError, RaceError, Workload, race
+from foldrace.errors import TaskTimeoutError, WorkerDiedError
+from foldrace.testing import (
+    CrashingClassifier,
+    FailingClassifier,
+    NoisyClassifier,
+    SlowClassifier,
+    uneven_folds,
+)
+
+ALL = list(EXECUTORS)
+PARALLEL = [name for name, cls in EXECUTORS.items() if cls.parallel]
+HEALTHY_SECONDS = 20.0  # how long each healthy fold sleeps in a worker
+DETECTED_WITHIN = 2.0  # seconds from the fault to the error
+
+
+def faulty(small_workload, estimator) -> Workload:
+    """Fold 0 trains on 40 rows (where the fault strikes); folds 1 and 2 on 240 and 120."""
+    folds = uneven_folds(len(small_workload.y), train_sizes=(40, 240, 120), test_size=20)
+    return Workload(small_workload.X, small_workload.y, {"m": estimator}, folds=folds)
+
+
+def spare(name: str) -> int | None:
+    """Spare this process unless the executor under test runs here (serial)."""
+    return None if name == "serial" else os.getpid()
+
+
+def timed_race(workload, name, **options):
+    """Race one executor on 2 workers (serial on 1); return the error and when it came."""
+    workers = 1 if name == "serial" else 2
+    start = time.monotonic()
+    with pytest.raises(RaceError) as info:
+        race(workload, [name], [workers], repeats=1, warmup=0, **options)
+    return info.value, time.monotonic() - start
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_a_raising_fit_is_named_and_chained_at_once(small_workload, name):
+    per_sample = HEALTHY_SECONDS / 120
+    bad = FailingClassifier(fail_below=60, seconds_per_sample=per_sample, spare_pid=spare(name))
+    error, seconds = timed_race(faulty(small_workload, bad), name)
+    assert error.executor == name
+    assert error.fold == 0
+    assert f"executor '{name}'" in str(error)
+    assert "fold 0, model 'm': ValueError: refusing to fit on 40 samples" in str(error)
+    cause = error.__cause__
+    assert isinstance(cause, FoldTaskError)
+    assert "ValueError: refusing to fit" in cause.worker_traceback
+    assert "testing.py" in cause.worker_traceback  # the traceback from where it happened
+    assert seconds < DETECTED_WITHIN, f"{name} took {seconds:.2f} s to report the fault"
+
+
+@pytest.mark.parametrize("how", ["exit", "kill"])
+@pytest.mark.parametrize("name", PARALLEL)
+def test_a_dying_worker_is_reported_never_a_hang(small_workload, name, how):
+    per_sample = HEALTHY_SECONDS / 120
+    bad = CrashingClassifier(40 + 1, how, seconds_per_sample=per_sample, spare_pid=os.getpid())
+    error, seconds = timed_race(faulty(small_workload, bad), name)
+    assert error.executor == name
+    assert isinstance(error.__cause__, WorkerDiedError)
+    expected = "killed by signal 9" if how == "kill" else "exit code 1"
+    assert f"died ({expected})" in str(error)
+    if name == "apply":  # one task at a time: the fold is known
+        assert error.fold == 0
+        assert "unfinished fold: 0" in str(error)
+    assert seconds < DETECTED_WITHIN, f"{name} took {seconds:.2f} s to notice the death"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_a_task_past_the_timeout_is_a_timeout_error(small_workload, name):
+    slow = SlowClassifier(seconds_per_sample=HEALTHY_SECONDS / 40, spare_pid=spare(name))
+    error, seconds = timed_race(faulty(small_workload, slow), name, timeout=0.5)
+    assert error.executor == name
+    assert isinstance(error.__cause__, TaskTimeoutError)
+    assert "after the 0.5 s timeout" in str(error)
+    assert seconds < 0.5 + DETECTED_WITHIN
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_a_non_deterministic_model_fails_the_identical_check(small_workload, name):
+    workload = Workload(small_workload.X, small_workload.y, {"noisy": NoisyClassifier(0.0)})
+    result = race(workload, [name], [1], repeats=2, warmup=0)
+    check = result.check()
+    assert not check.identical
+    assert set(check.mismatches["model"]) == {"noisy"}
+    assert name in set(check.mismatches["executor"])
+    assert f"{name} (workers=1) on noisy" in check.describe()
+
+
+class LocalClassifier(SlowClassifier):
+    """Picklable: defined at module top level."""
+
+
+def _local_estimator():
+    class Unpicklable(SlowClassifier):  # defined inside a function: cannot be pickled
+        pass
+
+    return Unpicklable(0.0)
+
+
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("what", ["estimator", "scorer"])
+def test_an_unpicklable_workload_says_why_and_what_to_do(small_workload, name, what):
+    models = {"m": _local_estimator() if what == "estimator" else LocalClassifier(0.0)}
+    scorer = (lambda est, X, y: 0.5) if what == "scorer" else None
+    workload = Workload(small_workload.X, small_workload.y, models, scorer=scorer)
+    if not EXECUTORS[name].parallel:  # nothing is pickled in this process
+        assert race(workload, [name], [1], repeats=1, warmup=0).check().identical
+        return
+    started = time.monotonic()
+    with pytest.raises(InputError, match="cannot be pickled") as info:
+        race(workload, [name], [2], repeats=1, warmup=0)
+    assert "top level of an importable module" in str(info.value)
+    assert time.monotonic() - started < 1.0  # refused before any pool starts
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as handle:
+            children += [int(c) for c in handle.read().split()]
+    return children
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="needs Linux /proc")
+def test_ctrl_c_saves_what_was_measured_and_exits_130(tmp_path):
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "foldrace",
+            "run",
+            "--repeats",
+            "20",
+            "--samples",
+            "300",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    children: list[int] = []
+    while time.monotonic() < deadline and len(children) < 2:  # wait for a running pool
+        time.sleep(0.2)
+        children = _children(process.pid)
+    assert len(children) >= 2, "the race never started a pool"
+    time.sleep(0.5)
+    sent = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert time.monotonic() - sent < 2.0, "pools must be stopped within 2 s of Ctrl-C"
+    assert process.returncode == 130
+    assert "interrupted" in err
+    assert "Traceback" not in err
+    data = json.loads((out / "results.json").read_text())
+    assert data["meta"]["complete"] is False
+    assert len(data["timings"]) >= 1
+    assert not list(out.glob(".*.tmp"))  # every file complete or absent
+    for child in children:  # no orphan left running, no zombie
+        assert not os.path.exists(f"/proc/{child}"), f"worker {child} outlived the race"
