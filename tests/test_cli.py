@@ -268,3 +268,84 @@ def test_run_with_both_granularities_and_a_timeline(tmp_path, capsys):
         assert (tmp_path / name).stat().st_size > 0
     assert main(["timeline", str(tmp_path / "results.json"), "--out", str(tmp_path / "t")]) == 0
     assert (tmp_path / "t" / "timeline.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def _csv(tmp_path, table) -> str:
+    path = tmp_path / "data.csv"
+    table.to_csv(path, index=False)
+    return str(path)
+
+
+@pytest.fixture
+def table(small_workload):
+    import pandas as pd
+
+    frame = pd.DataFrame(small_workload.X).add_prefix("x")
+    frame["label"] = small_workload.y
+    return frame
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda t: t.assign(label=1), "y has a single class"),
+        (lambda t: t.iloc[:0], "X and y are empty"),
+        (lambda t: t.assign(x3=t["x3"].where(t.index != 5)), "X contains NaN and model 'logit'"),
+    ],
+)
+def test_bad_data_files_exit_2_before_any_work(tmp_path, capsys, table, change, message):
+    path = _csv(tmp_path, change(table))
+    code = main(["run", "--data", path, "--target", "label", "--out", str(tmp_path / "o")])
+    assert code == ExitCode.BAD_INPUT
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o" / "results.json").exists()
+
+
+def test_a_workload_with_mismatched_lengths_exits_2(tmp_path, monkeypatch, capsys):
+    (tmp_path / "mine.py").write_text(
+        "from foldrace import Workload, default_workload\n"
+        "def make():\n"
+        "    w = default_workload(n_samples=100)\n"
+        "    return Workload(w.X[:90], w.y, w.models)\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["run", "--workload", "mine:make", "--out", "o"]) == ExitCode.BAD_INPUT
+    assert "X has 90 samples but y has 100" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon"])
+def test_bad_timeout_exits_2(capsys, value):
+    with pytest.raises(SystemExit) as exited:
+        main(["run", "--timeout", value])
+    assert exited.value.code == ExitCode.BAD_INPUT
+    assert "must be a positive number of seconds" in capsys.readouterr().err
+
+
+def test_more_workers_than_cpus_warns_in_one_line_and_runs(tmp_path, capsys):
+    from foldrace.executors import usable_cpus
+
+    too_many = str(usable_cpus() + 1)
+    code = main(
+        [
+            "run",
+            "--executors",
+            "map",
+            "--workers",
+            too_many,
+            "--repeats",
+            "1",
+            "--samples",
+            "200",
+            "--quiet",
+            "--no-plot",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert code == ExitCode.OK
+    err = capsys.readouterr().err
+    assert f"foldrace: warning: workers={too_many} is more than the" in err
+    assert "Traceback" not in err
