@@ -22,7 +22,7 @@ def load(name: str):
 
 def test_every_tutorial_has_main_and_a_guard():
     scripts = sorted(TUTORIALS.glob("[0-9][0-9]_*.py"))
-    assert len(scripts) >= 6
+    assert len(scripts) >= 7
     for script in scripts:
         text = script.read_text()
         assert "def main(" in text, script.name
@@ -68,6 +68,15 @@ def test_06_benchmarks_run_and_plot(tmp_path):
     facts = load("06_benchmarks").main(out=str(tmp_path), rounds=1)
     assert {"serial", "starmap", "blog apply_async"} <= set(facts["summary"]["executor"])
     assert facts["figure"].stat().st_size > 0
+
+
+def test_07_faults_are_reported_not_hidden():
+    facts = load("07_faults").main(n_samples=300, patience=1.0)
+    assert facts["raw_hang"] is True  # the stdlib pool was still waiting
+    assert "died (exit code 1)" in facts["died"]
+    assert "after the 0.5 s timeout" in facts["timeout"]
+    assert facts["identical"] is False
+    assert "cannot be pickled" in facts["pickle"]
 
 
 @pytest.mark.parametrize("start_method", ["spawn"])

@@ -35,11 +35,26 @@ class SlowClassifier(ClassifierMixin, BaseEstimator):
         In the process with this id, behave as a plain logistic regression: no sleep and,
         in the subclasses, no fault. Pass ``os.getpid()`` so a serial reference run in this
         process stays quick and clean while worker processes are slow or faulty.
+    stamp_file : str, optional
+        Append the wall-clock time (``time.time()``) to this file when ``fit`` starts in
+        an unspared process, before any sleep or fault: the earliest line is the origin
+        for measuring time to detection.
     """
 
-    def __init__(self, seconds_per_sample: float = 1e-3, spare_pid: int | None = None) -> None:
+    def __init__(
+        self,
+        seconds_per_sample: float = 1e-3,
+        spare_pid: int | None = None,
+        stamp_file: str | None = None,
+    ) -> None:
         self.seconds_per_sample = seconds_per_sample
         self.spare_pid = spare_pid
+        self.stamp_file = stamp_file
+
+    def _stamp(self) -> None:
+        if self.stamp_file and not self.spared:
+            with open(self.stamp_file, "a") as handle:
+                handle.write(f"{time.time()!r}\n")
 
     @property
     def spared(self) -> bool:
@@ -49,7 +64,11 @@ class SlowClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any) -> SlowClassifier:
         """Sleep, then fit a logistic regression."""
         if not self.spared:
+            self._stamp()
             time.sleep(self.seconds_per_sample * len(X))
+        return self._fit(X, y)
+
+    def _fit(self, X: Any, y: Any) -> SlowClassifier:
         self.model_ = LogisticRegression(solver="liblinear").fit(X, y)
         self.classes_ = self.model_.classes_
         return self
@@ -70,19 +89,24 @@ class FailingClassifier(SlowClassifier):
     ----------
     fail_below : int
         Raise when fitted on fewer training samples than this.
-    seconds_per_sample, spare_pid
+    seconds_per_sample, spare_pid, stamp_file
         As for :class:`SlowClassifier`.
     """
 
     def __init__(
-        self, fail_below: int = 0, seconds_per_sample: float = 0.0, spare_pid: int | None = None
+        self,
+        fail_below: int = 0,
+        seconds_per_sample: float = 0.0,
+        spare_pid: int | None = None,
+        stamp_file: str | None = None,
     ) -> None:
-        super().__init__(seconds_per_sample, spare_pid)
+        super().__init__(seconds_per_sample, spare_pid, stamp_file)
         self.fail_below = fail_below
 
     def fit(self, X: Any, y: Any) -> FailingClassifier:
         """Raise ``ValueError`` for a small training set, otherwise fit."""
         if len(X) < self.fail_below and not self.spared:
+            self._stamp()
             raise ValueError(f"refusing to fit on {len(X)} samples (fail_below={self.fail_below})")
         return super().fit(X, y)
 
@@ -99,7 +123,7 @@ class CrashingClassifier(SlowClassifier):
         Die when fitted on fewer training samples than this.
     how : {"exit", "kill"}
         ``os._exit(1)``, or ``SIGKILL`` sent to itself.
-    seconds_per_sample, spare_pid
+    seconds_per_sample, spare_pid, stamp_file
         As for :class:`SlowClassifier`.
     """
 
@@ -109,14 +133,16 @@ class CrashingClassifier(SlowClassifier):
         how: str = "exit",
         seconds_per_sample: float = 0.0,
         spare_pid: int | None = None,
+        stamp_file: str | None = None,
     ) -> None:
-        super().__init__(seconds_per_sample, spare_pid)
+        super().__init__(seconds_per_sample, spare_pid, stamp_file)
         self.crash_below = crash_below
         self.how = how
 
     def fit(self, X: Any, y: Any) -> CrashingClassifier:
         """Kill this process for a small training set, otherwise fit."""
         if len(X) < self.crash_below and not self.spared:
+            self._stamp()
             if self.how == "kill":
                 os.kill(os.getpid(), signal.SIGKILL)
             os._exit(1)
