@@ -9,16 +9,20 @@ import numpy as np
 import pytest
 from sklearn.model_selection import cross_validate
 
-from foldrace import EXECUTORS, InputError, Workload, benchmark_fold, executor_names, get_executor
+from foldrace import (
+    EXECUTORS,
+    InputError,
+    Workload,
+    benchmark_fold,
+    executor_names,
+    get_executor,
+    mean_scores,
+)
 from foldrace.executors import max_workers, usable_cpus
 from foldrace.testing import FailingClassifier, SlowClassifier, uneven_folds
 
 PARALLEL = [name for name, cls in EXECUTORS.items() if cls.parallel]
 CELLS = [("serial", 1)] + [(name, w) for name in PARALLEL for w in (1, 2)]
-
-
-def _averages(results, models):
-    return {m: float(np.mean([r.scores[m] for r in results])) for m in models}
 
 
 def _run(name, workers, workload):
@@ -67,8 +71,8 @@ def test_scores_equal_serial_and_cross_validate_bitwise(
 ):
     workload: Workload = request.getfixturevalue(workload_name)
     results = _run(name, workers, workload)
-    averages = _averages(results, workload.model_names)
-    serial = _averages(_run("serial", 1, workload), workload.model_names)
+    averages = mean_scores(results)
+    serial = mean_scores(_run("serial", 1, workload))
     assert averages == serial  # float equality: bit for bit
     assert averages == cross_validated[workload.name]
 

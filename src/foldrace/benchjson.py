@@ -10,7 +10,6 @@ slowest round. Benchmarks time whole calls, pool start-up included.
 
 from __future__ import annotations
 
-import json
 import os
 import textwrap
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from foldrace.errors import InputError
+from foldrace.files import read_json
 from foldrace.machine import machine_caption
 from foldrace.results import REFERENCE, speedup_table
 
@@ -60,12 +60,7 @@ def read_benchmark_json(path: str | os.PathLike[str], label: str | None = None) 
         foldrace benchmarks.
     """
     name = str(path)
-    try:
-        data = json.loads(Path(path).read_text())
-    except OSError as exc:
-        raise InputError(f"cannot read {name!r}: {exc.strerror or exc}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{name!r} is not valid JSON: {exc}") from None
+    data = read_json(path)
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
         raise InputError(f"{name!r} is not pytest-benchmark JSON (no 'benchmarks' list)")
     rows: dict[str, list[dict[str, Any]]] = {"races": [], "dispatch": [], "startup": []}

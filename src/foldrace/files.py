@@ -7,15 +7,16 @@ A file is written to a temporary name beside its target and renamed over it, so 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from foldrace.errors import InputError
 
-__all__ = ["atomic_write", "atomic_writer", "prepare_out_dir"]
+__all__ = ["atomic_write", "atomic_writer", "prepare_out_dir", "read_json"]
 
 
 def prepare_out_dir(path: str | os.PathLike[str]) -> Path:
@@ -65,3 +66,19 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[IO], object], mo
     """Call ``write(handle)`` on a temporary file, then rename it to ``path``."""
     with atomic_writer(path, mode) as handle:
         write(handle)
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """Parse a JSON file.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read or is not valid JSON; one line naming the file.
+    """
+    try:
+        return json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise InputError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{str(path)!r} is not valid JSON: {exc}") from None

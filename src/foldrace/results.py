@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from foldrace.errors import InputError
-from foldrace.files import atomic_write, prepare_out_dir
+from foldrace.files import atomic_write, prepare_out_dir, read_json
 from foldrace.fold import FoldResult
 from foldrace.limits import granularity_bound, ideal_speedup
 from foldrace.schedule import predicted_speedup
@@ -372,10 +372,4 @@ class RaceResult:
         InputError
             If the file is missing, is not JSON, or is not foldrace results.
         """
-        try:
-            data = json.loads(Path(path).read_text())
-        except OSError as exc:
-            raise InputError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"{str(path)!r} is not valid JSON: {exc}") from None
-        return cls.from_dict(data)
+        return cls.from_dict(read_json(path))
