@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 
 import pytest
 from sklearn.model_selection import KFold
@@ -40,8 +41,29 @@ def custom_workload() -> Workload:
     )
 
 
+def _zombies() -> list[int]:
+    """Child processes of this one that exited but were never reaped (Linux only)."""
+    me = os.getpid()
+    try:
+        tasks = os.listdir(f"/proc/{me}/task")
+    except FileNotFoundError:
+        return []
+    zombies = []
+    for task in tasks:
+        with open(f"/proc/{me}/task/{task}/children") as handle:
+            for child in handle.read().split():
+                try:
+                    with open(f"/proc/{child}/stat") as stat:
+                        if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                            zombies.append(int(child))
+                except FileNotFoundError:
+                    pass
+    return zombies
+
+
 @pytest.fixture(autouse=True)
 def _no_orphans():
-    """Every test must leave no child process behind."""
+    """Every test must leave no worker process behind, running or as a zombie."""
     yield
     assert multiprocessing.active_children() == []
+    assert _zombies() == []
