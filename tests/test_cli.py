@@ -177,6 +177,7 @@ BAD_INPUTS = [
     (["run", "--model", "svc"], "expected NAME=module:Class"),
     (["run", "--model", "x=nowhere.at.all:Thing"], "cannot import module 'nowhere.at.all'"),
     (["run", "--repeats", "0"], "must be an integer of at least 1"),
+    (["run", "--start-method", "fork-bomb"], "invalid choice: 'fork-bomb'"),
     (["run", "--data", "missing.csv"], "--data needs --target"),
     (["run", "--workload", "json:__name__"], "did not give a foldrace.Workload"),
     (["run", "--workload", "json:loads"], "--workload 'json:loads' raised TypeError"),

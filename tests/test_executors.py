@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import multiprocessing
+import os
 import warnings
 
 import numpy as np
@@ -18,7 +20,7 @@ from foldrace import (
     get_executor,
     mean_scores,
 )
-from foldrace.executors import max_workers, usable_cpus
+from foldrace.executors import DEFAULT_START_METHOD, max_workers, usable_cpus
 from foldrace.testing import FailingClassifier, SlowClassifier, uneven_folds
 
 PARALLEL = [name for name, cls in EXECUTORS.items() if cls.parallel]
@@ -142,3 +144,30 @@ def test_more_workers_than_cpus_is_allowed(small_workload):
 def test_running_outside_the_context_is_an_error(small_workload, name):
     with pytest.raises(RuntimeError, match="not started"):
         get_executor(name)(1).run(benchmark_fold, small_workload.common_args, [])
+
+
+PROCESS_EXECUTORS = [name for name, cls in EXECUTORS.items() if cls.uses_processes]
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+@pytest.mark.parametrize("name", PROCESS_EXECUTORS)
+def test_scores_are_identical_under_every_start_method(small_workload, name, method):
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"{method} does not exist on this platform")
+    with get_executor(name)(2, start_method=method) as executor:
+        assert executor.start_method == method
+        results = executor.run(benchmark_fold, small_workload.common_args, small_workload.tasks())
+    assert [r.fold for r in results] == [0, 1, 2]
+    assert mean_scores(results) == mean_scores(_run("serial", 1, small_workload))
+    assert {r.pid for r in results}.isdisjoint({os.getpid()})
+
+
+def test_the_start_method_is_explicit_by_default():
+    executor = get_executor("map")(1)
+    assert executor.start_method == DEFAULT_START_METHOD
+    assert executor.context.get_start_method() == DEFAULT_START_METHOD
+
+
+def test_an_unknown_start_method_is_refused():
+    with pytest.raises(InputError, match="unknown start method 'fork-bomb'; this platform has"):
+        get_executor("map")(1, start_method="fork-bomb")

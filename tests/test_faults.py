@@ -182,3 +182,19 @@ def test_ctrl_c_saves_what_was_measured_and_exits_130(tmp_path):
     assert not list(out.glob(".*.tmp"))  # every file complete or absent
     for child in children:  # no orphan left running, no zombie
         assert not os.path.exists(f"/proc/{child}"), f"worker {child} outlived the race"
+
+
+def test_interactive_main_classes_are_refused_under_spawn(small_workload, monkeypatch):
+    main = sys.modules["__main__"]
+    if hasattr(main, "__file__"):
+        monkeypatch.delattr(main, "__file__")  # as in a REPL or a notebook
+    interactive = type("Interactive", (SlowClassifier,), {"__module__": "__main__"})
+    workload = Workload(small_workload.X, small_workload.y, {"m": interactive(0.0)})
+    with pytest.raises(InputError, match="defined in an interactive session, which spawn"):
+        race(workload, ["map"], [2], repeats=1, start_method="spawn")
+
+
+def test_the_start_method_is_recorded(small_workload):
+    result = race(small_workload, ["map"], [1], repeats=1, warmup=0, start_method="spawn")
+    assert result.meta["start_method"] == "spawn"
+    assert result.check().identical

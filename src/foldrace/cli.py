@@ -7,6 +7,7 @@ traceback), 3 the executors' averaged scores differ, 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import sys
 import time
 import warnings
@@ -19,7 +20,13 @@ from typing import NoReturn
 import pandas as pd
 
 from foldrace.errors import InputError, RaceError, RaceInterrupted
-from foldrace.executors import EXECUTORS, check_timeout, check_workers, executor_names
+from foldrace.executors import (
+    DEFAULT_START_METHOD,
+    EXECUTORS,
+    check_timeout,
+    check_workers,
+    executor_names,
+)
 from foldrace.files import prepare_out_dir
 from foldrace.results import RaceResult
 from foldrace.workload import GRANULARITIES, Workload, default_models
@@ -149,6 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_OUT,
         type=Path,
         help=f"directory for results and figures (default: {DEFAULT_OUT}/)",
+    )
+    run.add_argument(
+        "--start-method",
+        choices=multiprocessing.get_all_start_methods(),
+        help=f"how process pools start their workers (default: {DEFAULT_START_METHOD}, set "
+        "explicitly, whatever the platform's own default)",
     )
     run.add_argument(
         "--timeout",
@@ -336,6 +349,7 @@ def _run(args: argparse.Namespace) -> int:
             args.repeats,
             granularity=args.granularity,
             timeout=args.timeout,
+            start_method=args.start_method,
             progress=not args.quiet,
         )
     except RaceInterrupted as stop:
@@ -358,7 +372,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.quiet:
         print(check.describe())
     else:
-        print(f"Workload: {workload.description}")
+        method = result.meta["start_method"]
+        print(f"Workload: {workload.description}; process pools start with {method}")
         print(format_summary(result), format_bound(result), "", format_scores(result), sep="\n")
         print(f"\nWrote {', '.join(str(p) for p in paths)}")
         print(f"Finished in {time.perf_counter() - started:.1f} s.")

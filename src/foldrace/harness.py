@@ -14,6 +14,7 @@ The first ``warmup`` runs of each cell are thrown away. The serial executor alwa
 from __future__ import annotations
 
 import numbers
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -30,7 +31,7 @@ from foldrace.errors import (
     WorkerDiedError,
 )
 from foldrace.executors import check_workers, executor_names, get_executor, usable_cpus
-from foldrace.executors.base import check_timeout
+from foldrace.executors.base import DEFAULT_START_METHOD, check_start_method, check_timeout
 from foldrace.fold import FoldResult, FoldTask, benchmark_fold
 from foldrace.machine import describe_machine
 from foldrace.results import REFERENCE, RaceResult, Run
@@ -80,6 +81,7 @@ def timed_run(
     workload: Workload,
     tasks: Sequence[FoldTask],
     timeout: float | None = None,
+    start_method: str | None = None,
 ) -> tuple:
     """Run one executor once, timing its phases apart.
 
@@ -94,7 +96,11 @@ def timed_run(
     RaceError
         If the executor returns results out of task order.
     """
-    executor = get_executor(name)(workers, timeout=timeout)
+    cls = get_executor(name)
+    options: dict[str, Any] = {"timeout": timeout}
+    if cls.uses_processes:
+        options["start_method"] = start_method
+    executor = cls(workers, **options)
     t0 = time.perf_counter()
     with executor:
         started = time.time()
@@ -108,14 +114,30 @@ def timed_run(
     return started, t1 - t0, t2 - t1, t3 - t2, results
 
 
-def check_picklable(workload: Workload, tasks: Sequence[FoldTask]) -> None:
+def check_picklable(
+    workload: Workload, tasks: Sequence[FoldTask], start_method: str = DEFAULT_START_METHOD
+) -> None:
     """Check that a task can be sent to a worker process, before any pool starts.
+
+    Under ``spawn`` and ``forkserver`` a worker imports what it unpickles, so a class or
+    function defined in an interactive session's ``__main__`` (which has no file to import)
+    is refused too.
 
     Raises
     ------
     InputError
         Naming what cannot be pickled and what to do about it.
     """
+    main = sys.modules.get("__main__")
+    if start_method != "fork" and not hasattr(main, "__file__"):
+        defined = [*(type(m) for m in workload.models.values()), workload.scorer]
+        for thing in defined:
+            if getattr(thing, "__module__", None) == "__main__":
+                raise InputError(
+                    f"{getattr(thing, '__qualname__', thing)!r} is defined in an interactive "
+                    f"session, which {start_method} workers cannot import; move it into a "
+                    "module file, or use start method 'fork'"
+                )
     try:
         ForkingPickler.dumps((benchmark_fold, workload.common_args, tasks[0]))
     except Exception as exc:
@@ -162,6 +184,7 @@ def race(
     granularity: str | Iterable[str] = "fold",
     warmup: int = 1,
     timeout: float | None = None,
+    start_method: str | None = None,
     progress: bool = False,
 ) -> RaceResult:
     """Time every executor at every worker count and check that all agree on the scores.
@@ -184,6 +207,9 @@ def race(
     timeout : float, optional
         Seconds one run of an executor may take; past it the race fails with a timeout.
         Worker deaths and task errors are detected without it.
+    start_method : {"fork", "spawn", "forkserver"}, optional
+        How process executors start their workers; ``DEFAULT_START_METHOD`` ("fork" where
+        the platform has it) if omitted, set explicitly either way.
     progress : bool
         Show a progress bar on standard error.
 
@@ -209,9 +235,10 @@ def race(
     repeats = _check_count("repeats", repeats, 1)
     warmup = _check_count("warmup", warmup, 0)
     timeout = check_timeout(timeout)
+    start_method = check_start_method(start_method)
     tasks = {g: workload.tasks(g) for g in granularities}
     if any(get_executor(name).parallel for name, _ in cells):
-        check_picklable(workload, tasks[granularities[0]])
+        check_picklable(workload, tasks[granularities[0]], start_method)
     runs: list[Run] = []
     n_samples, n_features = workload.shape
     names = list(dict.fromkeys(name for name, _ in cells))
@@ -232,6 +259,7 @@ def race(
         "repeats": repeats,
         "warmup": warmup,
         "timeout": timeout,
+        "start_method": start_method,
         "machine": describe_machine(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "complete": True,
@@ -244,7 +272,9 @@ def race(
                     bar.set_postfix_str(f"{name}, {w} worker{'s' * (w > 1)}, per {g}")
                     for repeat in range(-warmup, repeats):
                         try:
-                            *phases, results = timed_run(name, w, workload, tasks[g], timeout)
+                            *phases, results = timed_run(
+                                name, w, workload, tasks[g], timeout, start_method
+                            )
                         except (RaceError, KeyboardInterrupt):
                             raise
                         except Exception as exc:

@@ -190,7 +190,9 @@ def _caption(result: RaceResult) -> str:
     text = f"Workload: {workload.get('description', 'unknown')}."
     if machine:
         text += f" Machine: {machine_caption(machine)}."
-    text += f" {result.meta.get('repeats', '?')} timed repeats, dispatch + compute time."
+    method = result.meta.get("start_method")
+    text += f" {result.meta.get('repeats', '?')} timed repeats, dispatch + compute time"
+    text += f", start method {method}." if method else "."
     if not result.meta.get("complete", True):
         text += " INCOMPLETE: the race was cut short."
     return text

@@ -11,7 +11,9 @@ from types import MappingProxyType
 
 from foldrace.errors import InputError
 from foldrace.executors.base import (
+    DEFAULT_START_METHOD,
     Executor,
+    check_start_method,
     check_timeout,
     check_workers,
     max_workers,
@@ -27,9 +29,11 @@ from foldrace.executors.pool import (
 from foldrace.executors.serial import SerialExecutor
 
 __all__ = [
+    "DEFAULT_START_METHOD",
     "EXECUTORS",
     "Executor",
     "PoolExecutor",
+    "check_start_method",
     "check_timeout",
     "check_workers",
     "executor_names",

@@ -9,6 +9,7 @@ computes, and leaving it stops them (shutdown); the harness times the three apar
 
 from __future__ import annotations
 
+import multiprocessing
 import numbers
 import os
 import time
@@ -19,7 +20,19 @@ from typing import Any, ClassVar, Self
 
 from foldrace.errors import InputError
 
-__all__ = ["Executor", "check_timeout", "check_workers", "max_workers", "usable_cpus"]
+__all__ = [
+    "DEFAULT_START_METHOD",
+    "Executor",
+    "check_start_method",
+    "check_timeout",
+    "check_workers",
+    "max_workers",
+    "usable_cpus",
+]
+
+DEFAULT_START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+"""The start method foldrace uses unless told otherwise, set explicitly rather than left to
+the platform (Python 3.14 moved Linux's default from fork to forkserver)."""
 
 
 def usable_cpus() -> int:
@@ -66,6 +79,24 @@ def check_workers(workers: object, *, warn: bool = False) -> int:
     return workers
 
 
+def check_start_method(method: object) -> str:
+    """Return ``method``, or :data:`DEFAULT_START_METHOD` for None, after checking it exists here.
+
+    Raises
+    ------
+    InputError
+        If this platform has no such start method; the message lists the ones it has.
+    """
+    if method is None:
+        return DEFAULT_START_METHOD
+    available = multiprocessing.get_all_start_methods()
+    if method not in available:
+        raise InputError(
+            f"unknown start method {method!r}; this platform has: {', '.join(available)}"
+        )
+    return str(method)
+
+
 def check_timeout(timeout: object) -> float | None:
     """Return ``timeout`` as a positive float, or None for no timeout.
 
@@ -103,6 +134,8 @@ class Executor(ABC):
     summary: ClassVar[str]
     schedule: ClassVar[str] = "list"
     parallel: ClassVar[bool] = True
+    uses_processes: ClassVar[bool] = False
+    """True for executors whose workers are processes started with a start method."""
 
     def __init__(self, workers: int = 1, *, timeout: float | None = None) -> None:
         self.workers = check_workers(workers)

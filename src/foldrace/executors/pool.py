@@ -28,7 +28,7 @@ from multiprocessing.pool import AsyncResult, Pool
 from typing import Any
 
 from foldrace.errors import TaskTimeoutError, WorkerDiedError
-from foldrace.executors.base import Executor
+from foldrace.executors.base import Executor, check_start_method
 
 __all__ = [
     "ApplyAsyncExecutor",
@@ -50,17 +50,22 @@ def ignore_sigint() -> None:
 class PoolExecutor(Executor):
     """Base of the ``multiprocessing.Pool`` executors: owns the pool and waits safely.
 
+    ``uses_processes`` is True: its workers are processes started with a start method.
+
     Parameters
     ----------
     workers : int
         Number of worker processes.
     start_method : str, optional
-        ``"fork"``, ``"spawn"`` or ``"forkserver"``; the platform default if omitted.
+        ``"fork"``, ``"spawn"`` or ``"forkserver"``; :data:`DEFAULT_START_METHOD` if
+        omitted (never the platform's implicit default).
     chunksize : int, optional
         Tasks per chunk for ``map`` and ``starmap``; multiprocessing's own rule if omitted.
     timeout : float, optional
         Seconds one run may take (see :class:`~foldrace.executors.base.Executor`).
     """
+
+    uses_processes = True
 
     def __init__(
         self,
@@ -71,7 +76,8 @@ class PoolExecutor(Executor):
         timeout: float | None = None,
     ) -> None:
         super().__init__(workers, timeout=timeout)
-        self.context = multiprocessing.get_context(start_method)
+        self.start_method = check_start_method(start_method)
+        self.context = multiprocessing.get_context(self.start_method)
         self.chunksize = chunksize
         self._pool: Pool | None = None
         self._processes: list[Any] = []
