@@ -42,9 +42,19 @@ POLL_SECONDS = 0.02
 """How often a waiting executor checks that its workers are alive."""
 
 
+STARTUP_SECONDS = 120.0
+"""How long a pool's workers may take to start (spawn and forkserver import modules)."""
+
+
 def ignore_sigint() -> None:
-    """Worker initializer: ignore Ctrl-C, so only the parent reacts and then stops the pool."""
+    """Ignore Ctrl-C in a worker, so only the parent reacts and then stops the pool."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _start_worker(ready: threading.Barrier) -> None:
+    """Worker initializer: ignore Ctrl-C, then report ready once everything is imported."""
+    ignore_sigint()
+    ready.wait(STARTUP_SECONDS)
 
 
 class PoolExecutor(Executor):
@@ -90,9 +100,22 @@ class PoolExecutor(Executor):
         return self._pool
 
     def start(self) -> None:
-        """Start the pool's worker processes (which leave Ctrl-C to the parent)."""
-        self._pool = self.context.Pool(self.workers, initializer=ignore_sigint)
+        """Start the worker processes and wait until every one of them is ready.
+
+        ``Pool()`` returns before its workers have started; under spawn and forkserver they
+        still have modules to import. Waiting for them here keeps that cost in the start-up
+        time rather than in the first tasks' time.
+        """
+        ready = self.context.Barrier(self.workers + 1)
+        self._pool = self.context.Pool(self.workers, _start_worker, (ready,))
         self._processes = list(self._pool._pool)  # the original workers, to detect deaths
+        try:
+            ready.wait(STARTUP_SECONDS)
+        except threading.BrokenBarrierError:
+            self.shutdown(abort=True)
+            raise RuntimeError(
+                f"the pool's {self.workers} workers did not all start within {STARTUP_SECONDS:g} s"
+            ) from None
 
     def shutdown(self, abort: bool = False) -> None:
         """Close and join the pool, or terminate it at once when ``abort``."""
