@@ -171,3 +171,20 @@ def test_the_start_method_is_explicit_by_default():
 def test_an_unknown_start_method_is_refused():
     with pytest.raises(InputError, match="unknown start method 'fork-bomb'; this platform has"):
         get_executor("map")(1, start_method="fork-bomb")
+
+
+@pytest.mark.parametrize("name", executor_names())
+def test_inner_threads_are_limited_to_one_by_default(name):
+    from foldrace.testing import inner_threads
+
+    workers = 1 if name == "serial" else 2
+    with get_executor(name)(workers) as executor:
+        assert executor.run(inner_threads, (), range(4)) == [1, 1, 1, 1]
+    own = inner_threads()
+    with get_executor(name)(workers, blas_threads=None) as executor:
+        assert executor.run(inner_threads, (), range(4)) == [own] * 4
+
+
+def test_bad_blas_threads_are_refused():
+    with pytest.raises(InputError, match="blas_threads must be a positive integer or None"):
+        get_executor("map")(1, blas_threads=0)

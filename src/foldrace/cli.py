@@ -164,6 +164,19 @@ def build_parser() -> argparse.ArgumentParser:
         "explicitly, whatever the platform's own default)",
     )
     run.add_argument(
+        "--blas-threads",
+        type=_count(1),
+        default=1,
+        metavar="N",
+        help="inner BLAS/OpenMP threads per worker and in the serial run (default: 1, so "
+        "workers never oversubscribe the cores)",
+    )
+    run.add_argument(
+        "--no-blas-limit",
+        action="store_true",
+        help="leave BLAS/OpenMP thread pools at the libraries' own defaults",
+    )
+    run.add_argument(
         "--timeout",
         type=_seconds,
         metavar="SECONDS",
@@ -350,6 +363,7 @@ def _run(args: argparse.Namespace) -> int:
             granularity=args.granularity,
             timeout=args.timeout,
             start_method=args.start_method,
+            blas_threads=None if args.no_blas_limit else args.blas_threads,
             progress=not args.quiet,
         )
     except RaceInterrupted as stop:

@@ -31,7 +31,12 @@ from foldrace.errors import (
     WorkerDiedError,
 )
 from foldrace.executors import check_workers, executor_names, get_executor, usable_cpus
-from foldrace.executors.base import DEFAULT_START_METHOD, check_start_method, check_timeout
+from foldrace.executors.base import (
+    DEFAULT_START_METHOD,
+    check_blas_threads,
+    check_start_method,
+    check_timeout,
+)
 from foldrace.fold import FoldResult, FoldTask, benchmark_fold
 from foldrace.machine import describe_machine
 from foldrace.results import REFERENCE, RaceResult, Run
@@ -82,6 +87,7 @@ def timed_run(
     tasks: Sequence[FoldTask],
     timeout: float | None = None,
     start_method: str | None = None,
+    blas_threads: int | None = 1,
 ) -> tuple:
     """Run one executor once, timing its phases apart.
 
@@ -97,7 +103,7 @@ def timed_run(
         If the executor returns results out of task order.
     """
     cls = get_executor(name)
-    options: dict[str, Any] = {"timeout": timeout}
+    options: dict[str, Any] = {"timeout": timeout, "blas_threads": blas_threads}
     if cls.uses_processes:
         options["start_method"] = start_method
     executor = cls(workers, **options)
@@ -185,6 +191,7 @@ def race(
     warmup: int = 1,
     timeout: float | None = None,
     start_method: str | None = None,
+    blas_threads: int | None = 1,
     progress: bool = False,
 ) -> RaceResult:
     """Time every executor at every worker count and check that all agree on the scores.
@@ -210,6 +217,9 @@ def race(
     start_method : {"fork", "spawn", "forkserver"}, optional
         How process executors start their workers; ``DEFAULT_START_METHOD`` ("fork" where
         the platform has it) if omitted, set explicitly either way.
+    blas_threads : int or None
+        Inner BLAS/OpenMP threads per worker, and in the serial run (threadpoolctl): 1 by
+        default, so parallel workers do not oversubscribe the cores; None for no limit.
     progress : bool
         Show a progress bar on standard error.
 
@@ -236,6 +246,7 @@ def race(
     warmup = _check_count("warmup", warmup, 0)
     timeout = check_timeout(timeout)
     start_method = check_start_method(start_method)
+    blas_threads = check_blas_threads(blas_threads)
     tasks = {g: workload.tasks(g) for g in granularities}
     if any(get_executor(name).parallel for name, _ in cells):
         check_picklable(workload, tasks[granularities[0]], start_method)
@@ -260,6 +271,7 @@ def race(
         "warmup": warmup,
         "timeout": timeout,
         "start_method": start_method,
+        "blas_threads": blas_threads,
         "machine": describe_machine(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "complete": True,
@@ -273,7 +285,7 @@ def race(
                     for repeat in range(-warmup, repeats):
                         try:
                             *phases, results = timed_run(
-                                name, w, workload, tasks[g], timeout, start_method
+                                name, w, workload, tasks[g], timeout, start_method, blas_threads
                             )
                         except (RaceError, KeyboardInterrupt):
                             raise

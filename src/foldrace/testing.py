@@ -20,6 +20,7 @@ __all__ = [
     "FailingClassifier",
     "NoisyClassifier",
     "SlowClassifier",
+    "inner_threads",
     "uneven_folds",
 ]
 
@@ -184,3 +185,11 @@ def uneven_folds(
         rest = np.setdiff1d(order, test)
         folds.append((rng.permutation(rest)[:size], test))
     return folds
+
+
+def inner_threads(item: object = None) -> int:
+    """The most threads any loaded BLAS/OpenMP library would use here (a trivial task)."""
+    import sklearn.ensemble  # noqa: F401 - loads scikit-learn's OpenMP runtime
+    from threadpoolctl import threadpool_info
+
+    return max((info["num_threads"] for info in threadpool_info()), default=1)

@@ -18,11 +18,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Self
 
+from threadpoolctl import threadpool_limits
+
 from foldrace.errors import InputError
 
 __all__ = [
     "DEFAULT_START_METHOD",
     "Executor",
+    "check_blas_threads",
     "check_start_method",
     "check_timeout",
     "check_workers",
@@ -97,6 +100,37 @@ def check_start_method(method: object) -> str:
     return str(method)
 
 
+def check_blas_threads(threads: object) -> int | None:
+    """Return ``threads`` (inner BLAS/OpenMP threads per worker), or None for no limit.
+
+    Raises
+    ------
+    InputError
+        If ``threads`` is neither None nor a positive integer.
+    """
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 1:
+        raise InputError(f"blas_threads must be a positive integer or None, got {threads!r}")
+    return int(threads)
+
+
+def limit_inner_threads(threads: int | None) -> None:
+    """Limit BLAS and OpenMP thread pools in this process for the rest of its life.
+
+    Libraries already loaded are limited with threadpoolctl; the environment variables
+    cover those loaded later. Used in worker processes, which belong to one executor.
+    """
+    if threads is None:
+        return
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = str(threads)
+    _LIMITS.append(threadpool_limits(limits=threads))
+
+
+_LIMITS: list[Any] = []  # keeps this process's limits alive
+
+
 def check_timeout(timeout: object) -> float | None:
     """Return ``timeout`` as a positive float, or None for no timeout.
 
@@ -128,6 +162,10 @@ class Executor(ABC):
         Seconds one :meth:`run` may take before it raises
         :class:`~foldrace.errors.TaskTimeoutError`; a last line of defence, not the way
         failures are normally detected.
+    blas_threads : int or None
+        Inner BLAS/OpenMP threads per worker (threadpoolctl), 1 by default so that
+        ``workers`` workers never run ``workers x cores`` threads; None leaves the
+        libraries' own defaults.
     """
 
     name: ClassVar[str]
@@ -137,9 +175,12 @@ class Executor(ABC):
     uses_processes: ClassVar[bool] = False
     """True for executors whose workers are processes started with a start method."""
 
-    def __init__(self, workers: int = 1, *, timeout: float | None = None) -> None:
+    def __init__(
+        self, workers: int = 1, *, timeout: float | None = None, blas_threads: int | None = 1
+    ) -> None:
         self.workers = check_workers(workers)
         self.timeout = check_timeout(timeout)
+        self.blas_threads = check_blas_threads(blas_threads)
 
     def deadline(self) -> float | None:
         """``time.monotonic()`` value after which a run started now has timed out."""

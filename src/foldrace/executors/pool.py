@@ -28,7 +28,7 @@ from multiprocessing.pool import AsyncResult, Pool
 from typing import Any
 
 from foldrace.errors import TaskTimeoutError, WorkerDiedError
-from foldrace.executors.base import Executor, check_start_method
+from foldrace.executors.base import Executor, check_start_method, limit_inner_threads
 
 __all__ = [
     "ApplyAsyncExecutor",
@@ -51,9 +51,10 @@ def ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _start_worker(ready: threading.Barrier) -> None:
-    """Worker initializer: ignore Ctrl-C, then report ready once everything is imported."""
+def _start_worker(ready: threading.Barrier, blas_threads: int | None) -> None:
+    """Worker initializer: ignore Ctrl-C, limit inner threads, then report ready."""
     ignore_sigint()
+    limit_inner_threads(blas_threads)
     ready.wait(STARTUP_SECONDS)
 
 
@@ -73,6 +74,8 @@ class PoolExecutor(Executor):
         Tasks per chunk for ``map`` and ``starmap``; multiprocessing's own rule if omitted.
     timeout : float, optional
         Seconds one run may take (see :class:`~foldrace.executors.base.Executor`).
+    blas_threads : int or None
+        Inner BLAS/OpenMP threads per worker (see :class:`~foldrace.executors.base.Executor`).
     """
 
     uses_processes = True
@@ -84,8 +87,9 @@ class PoolExecutor(Executor):
         start_method: str | None = None,
         chunksize: int | None = None,
         timeout: float | None = None,
+        blas_threads: int | None = 1,
     ) -> None:
-        super().__init__(workers, timeout=timeout)
+        super().__init__(workers, timeout=timeout, blas_threads=blas_threads)
         self.start_method = check_start_method(start_method)
         self.context = multiprocessing.get_context(self.start_method)
         self.chunksize = chunksize
@@ -107,7 +111,7 @@ class PoolExecutor(Executor):
         time rather than in the first tasks' time.
         """
         ready = self.context.Barrier(self.workers + 1)
-        self._pool = self.context.Pool(self.workers, _start_worker, (ready,))
+        self._pool = self.context.Pool(self.workers, _start_worker, (ready, self.blas_threads))
         self._processes = list(self._pool._pool)  # the original workers, to detect deaths
         try:
             ready.wait(STARTUP_SECONDS)

@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from threadpoolctl import threadpool_limits
+
 from foldrace.errors import InputError, TaskTimeoutError
 from foldrace.executors.base import Executor
 
@@ -23,8 +25,10 @@ class SerialExecutor(Executor):
     schedule = "sequential"
     parallel = False
 
-    def __init__(self, workers: int = 1, *, timeout: float | None = None) -> None:
-        super().__init__(workers, timeout=timeout)
+    def __init__(
+        self, workers: int = 1, *, timeout: float | None = None, blas_threads: int | None = 1
+    ) -> None:
+        super().__init__(workers, timeout=timeout, blas_threads=blas_threads)
         if self.workers != 1:
             raise InputError(f"executor 'serial' runs on one worker, got workers={self.workers}")
 
@@ -33,10 +37,16 @@ class SerialExecutor(Executor):
 
         With a timeout, a task still running at the deadline is interrupted by a timer
         signal where one can be used (the main thread on Unix); elsewhere the deadline is
-        checked between tasks.
+        checked between tasks. Inner BLAS/OpenMP threads are limited for the run, as in
+        every worker of the parallel executors.
         """
         deadline = self.deadline()
-        with _alarm(self.timeout):
+        limits = (
+            contextlib.nullcontext()
+            if self.blas_threads is None
+            else threadpool_limits(limits=self.blas_threads)
+        )
+        with _alarm(self.timeout), limits:
             results = []
             for item in items:
                 results.append(fn(*common, item))
