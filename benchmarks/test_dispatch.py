@@ -1,4 +1,5 @@
-"""Dispatch cost per trivial task for every strategy, and pool start-up per start method.
+"""Dispatch cost per trivial task for every strategy and pool kind, and pool start-up per
+start method.
 
 ``foldrace dispatch`` measures the same things without pytest and draws them as bars.
 """
@@ -12,8 +13,8 @@ import time
 import pytest
 
 from conftest import bench_workers
-from foldrace import get_executor
 from foldrace.dispatch import noop, variants
+from foldrace.executors import parse_spec
 
 N_TASKS = 2000
 WORKERS = max(bench_workers())
@@ -23,10 +24,10 @@ WORKERS = max(bench_workers())
     ("executor", "variant", "options"), [pytest.param(*v, id=f"{v[0]}-{v[1]}") for v in variants()]
 )
 def test_dispatch(benchmark, executor, variant, options):
-    cls = get_executor(executor)
-    workers = WORKERS if cls.parallel else 1
+    spec = parse_spec(executor)
+    workers = WORKERS if spec.executor_class.parallel else 1
     benchmark.group = f"dispatch: {N_TASKS} trivial tasks"
-    with cls(workers, **options) as pool:  # start-up is not part of this measure
+    with spec.build(workers, **options) as pool:  # start-up is not part of this measure
         results = benchmark.pedantic(
             pool.run, args=(noop, (), range(N_TASKS)), rounds=5, warmup_rounds=1
         )

@@ -1,4 +1,4 @@
-"""Every registered executor x worker count x workload size x task granularity.
+"""Every strategy on every pool kind x worker count x workload size x task granularity.
 
 Each benchmark times whole calls as a user makes them: pool start-up, dispatch + compute,
 and shutdown (the phases are also recorded apart in ``extra_info``), and fails if the
@@ -12,14 +12,15 @@ import statistics
 import pytest
 
 from conftest import bench_sizes, bench_workers, rounds
-from foldrace import EXECUTORS, mean_scores
+from foldrace import mean_scores
+from foldrace.executors import parse_spec, standard_specs
 from foldrace.harness import timed_run
 from foldrace.workload import GRANULARITIES
 
 CELLS = [
-    pytest.param(name, w, id=f"{name}-{w}")
-    for name, cls in EXECUTORS.items()
-    for w in (bench_workers() if cls.parallel else [1])
+    pytest.param(spec.label, w, id=f"{spec.label}-{w}")
+    for spec in standard_specs()
+    for w in (bench_workers() if spec.executor_class.parallel else [1])
 ]
 
 
@@ -36,6 +37,7 @@ def test_race(benchmark, workload_of, reference_of, executor, workers, size, gra
         rounds=rounds(size),
         warmup_rounds=1,
     )
+    spec = parse_spec(executor)
     results = runs[-1][-1]
     scores = mean_scores(results)
     assert scores == reference_of(size)["averages"], f"{executor} changed the scores"
@@ -43,7 +45,8 @@ def test_race(benchmark, workload_of, reference_of, executor, workers, size, gra
     benchmark.extra_info.update(
         kind="foldrace.race",
         executor=executor,
-        schedule=EXECUTORS[executor].schedule,
+        schedule=spec.executor_class.schedule,
+        config=spec.describe(),
         workers=workers,
         workload=size,
         n_samples=workload.shape[0],

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from foldrace.executors import EXECUTORS
+from foldrace.executors import executor_table
 
 MARKER = "<!-- executors-table -->"
 
 
 def executors_table() -> str:
-    """A Markdown table of the registry: name, schedule rule, description."""
-    rows = ["| executor | schedule rule | how it dispatches |", "|---|---|---|"]
-    rows += [f"| `{name}` | {cls.schedule} | {cls.summary} |" for name, cls in EXECUTORS.items()]
+    """A Markdown table of the registry: name, family, options, schedule rule, description."""
+    table = executor_table()
+    rows = ["| " + " | ".join(table.columns) + " |", "|---" * len(table.columns) + "|"]
+    for row in table.itertuples(index=False):
+        rows.append(f"| `{row[0]}` | " + " | ".join(map(str, row[1:])) + " |")
     return "\n".join(rows)
 
 

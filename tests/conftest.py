@@ -50,14 +50,18 @@ def _zombies() -> list[int]:
         return []
     zombies = []
     for task in tasks:
-        with open(f"/proc/{me}/task/{task}/children") as handle:
-            for child in handle.read().split():
-                try:
-                    with open(f"/proc/{child}/stat") as stat:
-                        if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
-                            zombies.append(int(child))
-                except FileNotFoundError:
-                    pass
+        try:
+            with open(f"/proc/{me}/task/{task}/children") as handle:
+                children = handle.read().split()
+        except FileNotFoundError:  # a thread that has just ended
+            continue
+        for child in children:
+            try:
+                with open(f"/proc/{child}/stat") as stat:
+                    if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                        zombies.append(int(child))
+            except FileNotFoundError:
+                pass
     return zombies
 
 

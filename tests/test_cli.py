@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from foldrace.cli import ExitCode, main
-from foldrace.executors import executor_names
+from foldrace.executors import BLOG_STRATEGIES, executor_names
 
 
 def _foldrace(*args: str, cwd=None) -> subprocess.CompletedProcess:
@@ -55,7 +55,7 @@ def test_run_prints_table_bound_scores_and_identical_line(run_dir):
     header = next(line for line in lines if line.strip().startswith("executor"))
     for column in ("workers", "median s", "speedup", "efficiency", "bound"):
         assert column in header
-    for name in executor_names():
+    for name in BLOG_STRATEGIES:  # the default race: the blog's five
         assert any(line.split()[:1] == [name] for line in lines), name
     assert "Granularity bound of 3 tasks per fold" in done.stdout
     assert re.search(
@@ -135,8 +135,48 @@ def test_run_on_a_csv_file(tmp_path, capsys, small_workload):
 
 def test_executors_command_lists_the_registry(capsys):
     assert main(["executors"]) == ExitCode.OK
-    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    lines = capsys.readouterr().out.splitlines()
+    listed = [line.split()[0] for line in lines[1 : 1 + len(executor_names())]]
+    assert lines[0].split()[:3] == ["executor", "family", "pools"]
     assert listed == list(executor_names())
+    assert "starmap/spawn/shared" in lines[-1]
+
+
+def test_run_races_the_axes_given(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(
+        [
+            "run", "--executors", "starmap", "submit/thread", "--pools", "process", "thread",
+            "--data-passing", "task", "shared", "--workers", "2", "--repeats", "1",
+            "--samples", "300", "--quiet", "--no-plot", "--out", str(out),
+        ]
+    )  # fmt: skip
+    assert code == ExitCode.OK, capsys.readouterr().err
+    meta = json.loads((out / "results.json").read_text())["meta"]
+    assert meta["executors"] == [
+        "serial", "starmap", "starmap/shared", "starmap/thread", "submit/thread",
+    ]  # fmt: skip
+    assert meta["configs"]["starmap/shared"]["data_passing"] == "shared"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--executors", "map/nope"], "unknown option 'nope' in executor 'map/nope'"),
+        (["--executors", "joblib/worker"], "offers data passing task, shared"),
+        (["--executors", "joblib", "--pools", "thread"], "offers none of the chosen pools"),
+        (["--pools", "greenlet"], "invalid choice: 'greenlet'"),
+    ],
+)
+def test_bad_executor_options_exit_2_with_one_line(tmp_path, capsys, arguments, message):
+    try:
+        code = main(["run", *arguments, "--workers", "1", "--out", str(tmp_path / "o")])
+    except SystemExit as exit:  # argparse refuses a choice before foldrace runs
+        code = exit.code
+    assert code == ExitCode.BAD_INPUT
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_differing_scores_exit_with_their_own_code(tmp_path, capsys):
@@ -171,7 +211,7 @@ BAD_INPUTS = [
     (["run", "--workers", "two"], "workers must be a positive integer, got 'two'"),
     (["run", "--workers", "1.5"], "workers must be a positive integer, got '1.5'"),
     (["run", "--workers", "100000"], "more than foldrace allows"),
-    (["run", "--executors", "mapp"], "invalid choice: 'mapp' (choose from 'serial', 'apply'"),
+    (["run", "--executors", "mapp"], "unknown executor 'mapp'; known executors: serial, apply"),
     (["run", "--samples", "12", "--folds", "7"], "7 folds are more than the smallest class allows"),
     (["run", "--model", "svc=sklearn.svm:SVC()"], "model 'svc' (SVC) has no predict_proba"),
     (["run", "--model", "svc"], "expected NAME=module:Class"),

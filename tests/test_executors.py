@@ -1,4 +1,8 @@
-"""Every executor in the registry: identical scores, fold order, worker counts, lifetime."""
+"""Every executor configuration: identical scores, fold order, worker counts, lifetime.
+
+The parametrisation reads the registry (:func:`standard_specs`: every strategy on every
+pool kind it offers), so a new executor or pool kind is covered automatically.
+"""
 
 from __future__ import annotations
 
@@ -20,23 +24,49 @@ from foldrace import (
     get_executor,
     mean_scores,
 )
-from foldrace.executors import DEFAULT_START_METHOD, max_workers, usable_cpus
+from foldrace.executors import (
+    BLOG_STRATEGIES,
+    DEFAULT_START_METHOD,
+    max_workers,
+    parse_spec,
+    standard_specs,
+    usable_cpus,
+)
 from foldrace.testing import FailingClassifier, SlowClassifier, uneven_folds
 
-PARALLEL = [name for name, cls in EXECUTORS.items() if cls.parallel]
-CELLS = [("serial", 1)] + [(name, w) for name in PARALLEL for w in (1, 2)]
+SPECS = [spec.label for spec in standard_specs()]
+PARALLEL = [label for label in SPECS if label != "serial"]
+CELLS = [("serial", 1)] + [
+    (label, w) for label in PARALLEL for w in ((1, 2) if label in BLOG_STRATEGIES else (2,))
+]
+NOT_SEQUENTIAL = [
+    label for label in PARALLEL if parse_spec(label).executor_class.schedule != "sequential"
+]
 
 
-def _run(name, workers, workload):
-    with get_executor(name)(workers) as executor:
-        return executor.run(benchmark_fold, workload.common_args, workload.tasks())
+def _run(label, workers, workload):
+    common = workload.common_args
+    with parse_spec(label).build(workers).bind(common) as executor:
+        return executor.run(benchmark_fold, common, workload.tasks())
 
 
-def test_registry_lists_the_five_pool_strategies_serial_first():
-    assert executor_names() == ("serial", "apply", "apply_async", "map", "starmap")
+def test_registry_lists_strategies_serial_and_the_blogs_five_first():
+    assert executor_names() == (
+        *BLOG_STRATEGIES,
+        "imap_unordered",
+        "submit",
+        "futures_map",
+        "joblib",
+    )
     for name, cls in EXECUTORS.items():
         assert cls.name == name
         assert cls.summary
+
+
+def test_standard_configurations_cover_every_pool_kind_of_every_strategy():
+    assert {"map/thread", "submit/thread", "joblib"} <= set(SPECS)
+    assert not {"joblib/thread", "serial/thread"} & set(SPECS)
+    assert len(SPECS) == 1 + sum(len(cls.pools) for cls in EXECUTORS.values())
 
 
 def test_unknown_executor_lists_the_known_ones():
@@ -89,17 +119,21 @@ def uneven_workload(small_workload):
     )
 
 
-@pytest.mark.parametrize("name", ["apply_async", "map", "starmap"])
+@pytest.mark.parametrize("name", NOT_SEQUENTIAL)
 def test_results_come_back_in_fold_order_when_completion_order_differs(uneven_workload, name):
     results = _run(name, 2, uneven_workload)
     assert [r.fold for r in results] == [0, 1, 2]
     finished = [r.fold for r in sorted(results, key=lambda r: r.end)]
     assert finished != [0, 1, 2], "fold 0 is the slowest: it must finish after another fold"
-    assert len({r.pid for r in results}) == 2
+    if parse_spec(name).uses_processes:
+        assert len({r.pid for r in results}) == 2
+    else:  # threads: one process, the caller's
+        assert {r.pid for r in results} == {os.getpid()}
 
 
-def test_apply_keeps_one_task_running_at_a_time(uneven_workload):
-    results = _run("apply", 2, uneven_workload)
+@pytest.mark.parametrize("name", ["apply", "apply/thread"])
+def test_apply_keeps_one_task_running_at_a_time(uneven_workload, name):
+    results = _run(name, 2, uneven_workload)
     for before, after in itertools.pairwise(results):
         assert before.end <= after.start
 
@@ -143,45 +177,79 @@ def test_more_workers_than_cpus_is_allowed(small_workload):
 @pytest.mark.parametrize("name", PARALLEL)
 def test_running_outside_the_context_is_an_error(small_workload, name):
     with pytest.raises(RuntimeError, match="not started"):
-        get_executor(name)(1).run(benchmark_fold, small_workload.common_args, [])
+        parse_spec(name).build(1).run(benchmark_fold, small_workload.common_args, [])
 
 
-PROCESS_EXECUTORS = [name for name, cls in EXECUTORS.items() if cls.uses_processes]
+START_METHOD_STRATEGIES = [
+    name for name, cls in EXECUTORS.items() if "process" in cls.pools and not cls.start_methods
+]
 
 
 @pytest.mark.parametrize("method", ["spawn", "forkserver"])
-@pytest.mark.parametrize("name", PROCESS_EXECUTORS)
+@pytest.mark.parametrize("name", START_METHOD_STRATEGIES)
 def test_scores_are_identical_under_every_start_method(small_workload, name, method):
     if method not in multiprocessing.get_all_start_methods():
         pytest.skip(f"{method} does not exist on this platform")
-    with get_executor(name)(2, start_method=method) as executor:
-        assert executor.start_method == method
-        results = executor.run(benchmark_fold, small_workload.common_args, small_workload.tasks())
+    spec = parse_spec(f"{name}/{method}")
+    assert spec.start_method == method
+    results = _run(spec.label, 2, small_workload)
     assert [r.fold for r in results] == [0, 1, 2]
     assert mean_scores(results) == mean_scores(_run("serial", 1, small_workload))
     assert {r.pid for r in results}.isdisjoint({os.getpid()})
 
 
 def test_the_start_method_is_explicit_by_default():
-    executor = get_executor("map")(1)
-    assert executor.start_method == DEFAULT_START_METHOD
-    assert executor.context.get_start_method() == DEFAULT_START_METHOD
+    assert get_executor("map")(1).start_method == DEFAULT_START_METHOD
+    assert parse_spec("map").start_method == DEFAULT_START_METHOD
+    assert parse_spec("map", start_method="spawn").label == "map/spawn"
+    assert parse_spec("map/thread").start_method is None
+    assert parse_spec("joblib").start_method == "loky"
 
 
 def test_an_unknown_start_method_is_refused():
-    with pytest.raises(InputError, match="unknown start method 'fork-bomb'; this platform has"):
+    with pytest.raises(InputError, match="offers start method fork, spawn"):
         get_executor("map")(1, start_method="fork-bomb")
+    with pytest.raises(InputError, match="unknown option 'fork-bomb'"):
+        parse_spec("map/fork-bomb")
 
 
-@pytest.mark.parametrize("name", executor_names())
+@pytest.mark.parametrize(
+    ("label", "message"),
+    [
+        ("map/thread/spawn", "'map' on thread workers has no start method to choose"),
+        ("map/thread/shared", "'map' on thread workers has no data passing to choose"),
+        ("joblib/worker", "'joblib' on process workers offers data passing task, shared"),
+        ("joblib/fork", "'joblib' on process workers offers start method loky"),
+        ("serial/thread", "'serial' has no pool to choose"),
+        ("map/thread/process", "gives pool twice"),
+        ("", "executor must be a name like 'map'"),
+    ],
+)
+def test_combinations_a_strategy_cannot_run_are_refused(label, message):
+    with pytest.raises(InputError, match=message):
+        parse_spec(label)
+
+
+def test_labels_name_every_non_default_option_and_parse_back():
+    for label in ["map", "map/thread", "starmap/spawn/shared", "submit/worker", "joblib/shared"]:
+        spec = parse_spec(label)
+        assert spec.label == label
+        assert parse_spec(spec.label) == spec
+    assert parse_spec("map/process/task").label == "map"
+
+
+@pytest.mark.parametrize("name", SPECS)
 def test_inner_threads_are_limited_to_one_by_default(name):
     from foldrace.testing import inner_threads
 
+    spec = parse_spec(name)
     workers = 1 if name == "serial" else 2
-    with get_executor(name)(workers) as executor:
+    with spec.build(workers) as executor:
         assert executor.run(inner_threads, (), range(4)) == [1, 1, 1, 1]
     own = inner_threads()
-    with get_executor(name)(workers, blas_threads=None) as executor:
+    if spec.strategy == "joblib":  # no limit asked: joblib applies its own, CPUs / workers
+        own = max(1, usable_cpus() // workers)
+    with spec.build(workers, blas_threads=None) as executor:
         assert executor.run(inner_threads, (), range(4)) == [own] * 4
 
 

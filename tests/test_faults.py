@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,8 +19,9 @@ import time
 
 import pytest
 
-from foldrace import EXECUTORS, FoldTaskError, InputError, RaceError, Workload, race
+from foldrace import FoldTaskError, InputError, RaceError, Workload, race
 from foldrace.errors import TaskTimeoutError, WorkerDiedError
+from foldrace.executors import parse_spec, standard_specs
 from foldrace.testing import (
     CrashingClassifier,
     FailingClassifier,
@@ -28,8 +30,9 @@ from foldrace.testing import (
     uneven_folds,
 )
 
-ALL = list(EXECUTORS)
-PARALLEL = [name for name, cls in EXECUTORS.items() if cls.parallel]
+ALL = [spec.label for spec in standard_specs()]
+# A thread cannot die alone: os._exit or a fatal signal ends the whole process.
+PROCESSES = [spec.label for spec in standard_specs() if spec.uses_processes]
 HEALTHY_SECONDS = 20.0  # how long each healthy fold sleeps in a worker
 DETECTED_WITHIN = 2.0  # seconds from the fault to the error
 
@@ -71,7 +74,7 @@ def test_a_raising_fit_is_named_and_chained_at_once(small_workload, name):
 
 
 @pytest.mark.parametrize("how", ["exit", "kill"])
-@pytest.mark.parametrize("name", PARALLEL)
+@pytest.mark.parametrize("name", PROCESSES)
 def test_a_dying_worker_is_reported_never_a_hang(small_workload, name, how):
     per_sample = HEALTHY_SECONDS / 120
     bad = CrashingClassifier(40 + 1, how, seconds_per_sample=per_sample, spare_pid=os.getpid())
@@ -80,6 +83,8 @@ def test_a_dying_worker_is_reported_never_a_hang(small_workload, name, how):
     assert isinstance(error.__cause__, WorkerDiedError)
     expected = "killed by signal 9" if how == "kill" else "exit code 1"
     assert f"died ({expected})" in str(error)
+    if name != "joblib":  # loky reports exit codes only
+        assert re.search(r"worker process \d+ died", str(error))
     if name == "apply":  # one task at a time: the fold is known
         assert error.fold == 0
         assert "unfinished fold: 0" in str(error)
@@ -124,7 +129,7 @@ def test_an_unpicklable_workload_says_why_and_what_to_do(small_workload, name, w
     models = {"m": _local_estimator() if what == "estimator" else LocalClassifier(0.0)}
     scorer = (lambda est, X, y: 0.5) if what == "scorer" else None
     workload = Workload(small_workload.X, small_workload.y, models, scorer=scorer)
-    if not EXECUTORS[name].parallel:  # nothing is pickled in this process
+    if not parse_spec(name).uses_processes:  # serial and threads pickle nothing
         assert race(workload, [name], [1], repeats=1, warmup=0).check().identical
         return
     started = time.monotonic()

@@ -129,7 +129,17 @@ def test_averages_sort_by_fold_before_the_mean():
 
 
 def test_plan_puts_serial_first_and_checks_names_and_workers():
-    assert plan(["map", "serial"], [2, 1, 2]) == [("serial", 1), ("map", 1), ("map", 2)]
+    cells = [(spec.label, w) for spec, w in plan(["map", "serial"], [2, 1, 2])]
+    assert cells == [("serial", 1), ("map", 1), ("map", 2)]
+    cells = [(s.label, w) for s, w in plan(["map"], [2], pools=["process", "thread"])]
+    assert cells == [("serial", 1), ("map", 2), ("map/thread", 2)]
+    assert [s.label for s, _ in plan(None, [1])] == [
+        "serial",
+        "apply",
+        "apply_async",
+        "map",
+        "starmap",
+    ]
     with pytest.raises(InputError, match="unknown executor 'mapp'"):
         plan(["mapp"], [1])
     with pytest.raises(InputError, match="workers must be at least 1"):

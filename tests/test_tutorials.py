@@ -22,7 +22,7 @@ def load(name: str):
 
 def test_every_tutorial_has_main_and_a_guard():
     scripts = sorted(TUTORIALS.glob("[0-9][0-9]_*.py"))
-    assert len(scripts) >= 7
+    assert len(scripts) >= 11
     for script in scripts:
         text = script.read_text()
         assert "def main(" in text, script.name
@@ -105,3 +105,36 @@ def test_a_tutorial_runs_as_a_plain_script(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert "apply ever ran two tasks at once: False" in done.stdout
     assert (tmp_path / "apply-timeline.png").exists()
+
+
+def test_08_threads_race_every_strategy_on_processes_and_threads(tmp_path):
+    facts = load("08_threads").main(out=str(tmp_path), n_samples=300, repeats=1)
+    assert facts["identical"] is True
+    expected = {f"{s}{p}" for s in ("starmap", "submit", "apply_async") for p in ("", "/thread")}
+    assert set(facts["speedup"]) == expected
+    assert (tmp_path / "threads-speedup.png").stat().st_size > 0
+
+
+def test_09_start_methods_each_give_the_same_scores(tmp_path):
+    facts = load("09_start_methods").main(out=str(tmp_path), n_samples=300, repeats=1)
+    assert facts["identical"] is True
+    labels = {row["executor"] for row in facts["startup_ms"]}
+    assert labels == {"starmap"} | {f"starmap/{m}" for m in ("spawn", "forkserver")}
+    assert (tmp_path / "start-methods.png").stat().st_size > 0
+
+
+def test_10_moving_data_measures_bytes_and_time_per_mode(tmp_path):
+    table = load("10_moving_data").main(out=str(tmp_path), sizes=(300, 3000), repeats=1)["table"]
+    assert set(table["executor"]) == {"serial", "starmap", "starmap/worker", "starmap/shared"}
+    big = table[table["samples"] == 3000].set_index("executor")
+    assert big.loc["starmap", "bytes per task"] > 3000 * 20 * 8  # X travels with each task
+    assert big.loc["starmap/worker", "bytes per task"] < big.loc["starmap", "bytes per task"]
+    assert big.loc["starmap/worker", "bytes per worker"] > 3000 * 20 * 8
+    assert (tmp_path / "data-passing.png").stat().st_size > 0
+
+
+def test_11_oversubscription_races_with_and_without_the_limit(tmp_path):
+    table = load("11_oversubscription").main(out=str(tmp_path), n_samples=600, repeats=1)["table"]
+    assert set(table["limit"]) == {"1 per worker", "none (library defaults)"}
+    assert set(table["executor"]) == {"serial", "starmap/forkserver"}
+    assert (tmp_path / "oversubscription.png").stat().st_size > 0

@@ -39,8 +39,10 @@ class BenchmarkRun:
         A name for the run (the file name unless given).
     machine : dict
         foldrace's machine description, where the suite recorded it.
-    races, dispatch, startup : pandas.DataFrame
-        One row per benchmark of each kind, with its extra_info and timing statistics.
+    races, dispatch, startup, axes : pandas.DataFrame
+        One row per benchmark of each kind (races, trivial-task dispatch, pool start-up,
+        and races along the configuration axes: data passing, start method, BLAS threads),
+        with its extra_info and timing statistics.
     """
 
     label: str
@@ -48,6 +50,7 @@ class BenchmarkRun:
     races: pd.DataFrame
     dispatch: pd.DataFrame
     startup: pd.DataFrame
+    axes: pd.DataFrame
 
 
 def read_benchmark_json(path: str | os.PathLike[str], label: str | None = None) -> BenchmarkRun:
@@ -63,11 +66,12 @@ def read_benchmark_json(path: str | os.PathLike[str], label: str | None = None) 
     data = read_json(path)
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
         raise InputError(f"{name!r} is not pytest-benchmark JSON (no 'benchmarks' list)")
-    rows: dict[str, list[dict[str, Any]]] = {"races": [], "dispatch": [], "startup": []}
+    rows: dict[str, list[dict[str, Any]]] = {"races": [], "dispatch": [], "startup": [], "axes": []}
     kinds = {
         "foldrace.race": "races",
         "foldrace.dispatch": "dispatch",
         "foldrace.startup": "startup",
+        "foldrace.axes": "axes",
     }
     try:
         for bench in data["benchmarks"]:

@@ -21,11 +21,14 @@ import pandas as pd
 
 from foldrace.errors import InputError, RaceError, RaceInterrupted
 from foldrace.executors import (
+    BLOG_STRATEGIES,
+    DATA_MODES,
     DEFAULT_START_METHOD,
-    EXECUTORS,
+    POOLS,
     check_timeout,
     check_workers,
-    executor_names,
+    executor_table,
+    standard_specs,
 )
 from foldrace.files import prepare_out_dir
 from foldrace.results import RaceResult
@@ -100,9 +103,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--executors",
         nargs="+",
-        choices=executor_names(),
         metavar="NAME",
-        help=f"executors to race (default: all of {', '.join(executor_names())})",
+        help="executors to race: registry names, optionally with options as in map/thread "
+        "or starmap/spawn/shared, or 'all' for every strategy on every pool kind (default: "
+        f"{' '.join(BLOG_STRATEGIES)}; list them with 'foldrace executors')",
+    )
+    run.add_argument(
+        "--pools",
+        nargs="+",
+        choices=POOLS,
+        help="worker kinds to race, for executors that name none (default: process)",
+    )
+    run.add_argument(
+        "--data-passing",
+        nargs="+",
+        choices=DATA_MODES,
+        help="how process workers get X, y and the models: with every task, once per worker "
+        "(pool initializer), or through shared memory (default: task)",
     )
     run.add_argument(
         "--workers",
@@ -159,9 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--start-method",
+        nargs="+",
         choices=multiprocessing.get_all_start_methods(),
-        help=f"how process pools start their workers (default: {DEFAULT_START_METHOD}, set "
-        "explicitly, whatever the platform's own default)",
+        help=f"how process pools start their workers; several race each (default: "
+        f"{DEFAULT_START_METHOD}, set explicitly, whatever the platform's own default)",
     )
     run.add_argument(
         "--blas-threads",
@@ -357,12 +375,14 @@ def _run(args: argparse.Namespace) -> int:
     try:
         result = race(
             workload,
-            args.executors,
+            _executor_labels(args.executors),
             args.workers,
             args.repeats,
             granularity=args.granularity,
             timeout=args.timeout,
             start_method=args.start_method,
+            pools=args.pools,
+            data_passing=args.data_passing,
             blas_threads=None if args.no_blas_limit else args.blas_threads,
             progress=not args.quiet,
         )
@@ -386,8 +406,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.quiet:
         print(check.describe())
     else:
-        method = result.meta["start_method"]
-        print(f"Workload: {workload.description}; process pools start with {method}")
+        print(f"Workload: {workload.description}")
         print(format_summary(result), format_bound(result), "", format_scores(result), sep="\n")
         print(f"\nWrote {', '.join(str(p) for p in paths)}")
         print(f"Finished in {time.perf_counter() - started:.1f} s.")
@@ -477,10 +496,24 @@ def _dispatch(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _executor_labels(names: Sequence[str] | None) -> list[str] | None:
+    """The ``--executors`` values, with ``all`` standing for every standard configuration."""
+    if names is None or "all" not in names:
+        return names
+    labels = [spec.label for spec in standard_specs()]
+    return list(dict.fromkeys(labels + [n for n in names if n != "all"]))
+
+
 def _executors(args: argparse.Namespace) -> int:
-    width = max(map(len, EXECUTORS))
-    for name, cls in EXECUTORS.items():
-        print(f"{name:<{width}}  {cls.summary}")
+    table = executor_table().drop(columns=["start methods", "schedule"])
+    rows = [list(table.columns), *table.astype(str).values.tolist()]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    print(
+        "\nOptions follow a name after '/': a pool kind (thread), a start method (spawn, "
+        "forkserver) or a data passing mode (worker, shared), e.g. starmap/spawn/shared."
+    )
     return ExitCode.OK
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import pandas as pd
 from matplotlib.figure import Figure
 
-from foldrace.executors import EXECUTORS, get_executor
+from foldrace.executors import parse_spec, standard_specs
 
 __all__ = ["dispatch_cost", "dispatch_figure", "noop", "startup_cost", "variants"]
 
@@ -28,16 +28,17 @@ def noop(item: object) -> object:
 def variants(executors: Iterable[str] | None = None) -> list[tuple[str, str, dict]]:
     """(executor, variant label, constructor options): each executor once, chunked ones twice.
 
-    The chunked strategies run with multiprocessing's default chunk size and with
-    ``chunksize=1``, which sends every task on its own.
+    ``executors`` are labels (every strategy on every pool kind if omitted). The chunked
+    strategies run with multiprocessing's default chunk size and with ``chunksize=1``,
+    which sends every task on its own.
     """
-    names = list(EXECUTORS) if executors is None else list(executors)
+    labels = [s.label for s in standard_specs()] if executors is None else list(executors)
     chosen = []
-    for name in names:
-        cls = get_executor(name)
-        chosen.append((name, "default", {}))
-        if cls.schedule == "chunked":
-            chosen.append((name, "chunksize=1", {"chunksize": 1}))
+    for label in labels:
+        spec = parse_spec(label)
+        chosen.append((spec.label, "default", {}))
+        if spec.executor_class.schedule == "chunked":
+            chosen.append((spec.label, "chunksize=1", {"chunksize": 1}))
     return chosen
 
 
@@ -56,10 +57,10 @@ def dispatch_cost(
     """
     rows = []
     for name, variant, options in variants(executors):
-        cls = get_executor(name)
-        count = workers if cls.parallel else 1
+        spec = parse_spec(name)
+        count = workers if spec.executor_class.parallel else 1
         for repeat in range(repeats + 1):  # the first is a warm-up
-            with cls(count, **options) as executor:
+            with spec.build(count, **options) as executor:
                 start = time.perf_counter()
                 executor.run(noop, (), range(n_tasks))
                 seconds = time.perf_counter() - start

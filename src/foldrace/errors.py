@@ -91,15 +91,15 @@ class WorkerDiedError(FoldraceError):
 
     Parameters
     ----------
-    pid : int
-        Process id of the dead worker.
+    pid : int or None
+        Process id of the dead worker, None where the pool does not say.
     exitcode : int
         Its exit code (negative: killed by that signal).
     pending : tuple of int
         Indices of the tasks not finished when the death was noticed, where known.
     """
 
-    def __init__(self, pid: int, exitcode: int, pending: tuple[int, ...] = ()) -> None:
+    def __init__(self, pid: int | None, exitcode: int, pending: tuple[int, ...] = ()) -> None:
         super().__init__(pid, exitcode, pending)
         self.pid = pid
         self.exitcode = exitcode
@@ -111,7 +111,8 @@ class WorkerDiedError(FoldraceError):
             if self.exitcode < 0
             else f"exit code {self.exitcode}"
         )
-        return f"worker process {self.pid} died ({how}) while tasks were running"
+        who = "a worker process" if self.pid is None else f"worker process {self.pid}"
+        return f"{who} died ({how}) while tasks were running"
 
 
 class TaskTimeoutError(FoldraceError, TimeoutError):

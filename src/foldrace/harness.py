@@ -30,19 +30,27 @@ from foldrace.errors import (
     RaceInterrupted,
     WorkerDiedError,
 )
-from foldrace.executors import check_workers, executor_names, get_executor, usable_cpus
+from foldrace.executors import (
+    BLOG_STRATEGIES,
+    ExecutorSpec,
+    check_workers,
+    expand_specs,
+    parse_spec,
+    usable_cpus,
+)
 from foldrace.executors.base import (
     DEFAULT_START_METHOD,
     check_blas_threads,
     check_start_method,
     check_timeout,
 )
+from foldrace.executors.data import SharedData, payload_bytes, task_call
 from foldrace.fold import FoldResult, FoldTask, benchmark_fold
 from foldrace.machine import describe_machine
 from foldrace.results import REFERENCE, RaceResult, Run
 from foldrace.workload import GRANULARITIES, Workload, default_workload
 
-__all__ = ["check_picklable", "default_workers", "plan", "race", "timed_run"]
+__all__ = ["check_picklable", "default_workers", "payload_sizes", "plan", "race", "timed_run"]
 
 
 def default_workers() -> list[int]:
@@ -56,32 +64,64 @@ def _check_count(label: str, value: object, minimum: int) -> int:
     return int(value)
 
 
+def _values(label: str, value: str | Iterable[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    values = [value] if isinstance(value, str) else list(dict.fromkeys(value))
+    if not values:
+        raise InputError(f"{label}: give at least one value")
+    return values
+
+
 def plan(
-    executors: Iterable[str] | None = None, workers: Iterable[int] | None = None
-) -> list[tuple[str, int]]:
-    """The (executor, workers) cells of a race, serial first, checked.
+    executors: Iterable[str] | None = None,
+    workers: Iterable[int] | None = None,
+    *,
+    pools: str | Iterable[str] | None = None,
+    start_method: str | Iterable[str] | None = None,
+    data_passing: str | Iterable[str] | None = None,
+) -> list[tuple[ExecutorSpec, int]]:
+    """The (executor configuration, workers) cells of a race, serial first, checked.
+
+    ``executors`` are labels (``"map"``, ``"map/thread"``, ...; the blog's five if
+    omitted); ``pools``, ``start_method`` and ``data_passing`` give values for the axes the labels
+    leave open (see :func:`~foldrace.executors.spec.expand_specs`).
 
     Raises
     ------
     InputError
-        For an unknown executor name or a bad worker count.
+        For an unknown executor or option, or a bad worker count.
     """
-    names = list(executor_names() if executors is None else executors)
+    names = list(BLOG_STRATEGIES if executors is None else executors)
     if not names:
         raise InputError("executors: name at least one")
-    for name in names:
-        get_executor(name)
+    methods = _values("start method", start_method)
+    for method in methods or ():
+        check_start_method(method)
+    specs = expand_specs(
+        names,
+        pools=_values("pools", pools),
+        start_methods=methods,
+        data_passing=_values("data passing", data_passing),
+    )
     counts = default_workers() if workers is None else list(workers)
     if not counts:
         raise InputError("workers: give at least one worker count")
     counts = sorted({check_workers(w, warn=True) for w in counts})
-    cells = [(REFERENCE, 1)]
-    cells += [(name, w) for name in dict.fromkeys(names) if name != REFERENCE for w in counts]
+    reference = parse_spec(REFERENCE)
+    cells = [(reference, 1)]
+    cells += [(spec, w) for spec in specs if spec.label != REFERENCE for w in counts]
     return cells
 
 
+def _spec(executor: str | ExecutorSpec, start_method: str | None = None) -> ExecutorSpec:
+    if isinstance(executor, ExecutorSpec):
+        return executor
+    return parse_spec(executor, start_method=start_method)
+
+
 def timed_run(
-    name: str,
+    executor: str | ExecutorSpec,
     workers: int,
     workload: Workload,
     tasks: Sequence[FoldTask],
@@ -89,7 +129,11 @@ def timed_run(
     start_method: str | None = None,
     blas_threads: int | None = 1,
 ) -> tuple:
-    """Run one executor once, timing its phases apart.
+    """Run one executor configuration once, timing its phases apart.
+
+    ``executor`` is a label such as ``"map/thread"`` or an
+    :class:`~foldrace.executors.spec.ExecutorSpec`; ``start_method`` applies to labels
+    that name none.
 
     Returns
     -------
@@ -102,22 +146,48 @@ def timed_run(
     RaceError
         If the executor returns results out of task order.
     """
-    cls = get_executor(name)
-    options: dict[str, Any] = {"timeout": timeout, "blas_threads": blas_threads}
-    if cls.uses_processes:
-        options["start_method"] = start_method
-    executor = cls(workers, **options)
+    spec = _spec(executor, start_method)
+    common = workload.common_args
+    pool = spec.build(workers, timeout=timeout, blas_threads=blas_threads).bind(common)
     t0 = time.perf_counter()
-    with executor:
+    with pool:
         started = time.time()
         t1 = time.perf_counter()
-        results: list[FoldResult] = executor.run(benchmark_fold, workload.common_args, tasks)
+        results: list[FoldResult] = pool.run(benchmark_fold, common, tasks)
         t2 = time.perf_counter()
     t3 = time.perf_counter()
     order = [(r.fold, tuple(r.scores)) for r in results]
     if order != [(t.fold, t.models) for t in tasks]:
-        raise RaceError(name, workers, f"results came back out of task order: {order}")
+        raise RaceError(spec.label, workers, f"results came back out of task order: {order}")
     return started, t1 - t0, t2 - t1, t3 - t2, results
+
+
+def payload_sizes(spec: ExecutorSpec, workload: Workload, task: FoldTask) -> dict[str, int]:
+    """Bytes pickled to run one task, and once per worker at start-up, for ``spec``.
+
+    Threads and serial pickle nothing. ``task`` mode sends the function and every argument
+    with each call (``map`` and ``starmap`` once per chunk); ``worker`` sends the shared
+    arguments once per worker; ``shared`` sends handles on shared memory once per worker.
+    For joblib's ``shared`` mode the handles stand in for its memory-mapped references.
+    """
+    if not spec.uses_processes:
+        return {"bytes_per_task": 0, "bytes_per_worker": 0}
+    common = workload.common_args
+    fn, args = task_call(benchmark_fold, common, spec.data_passing)
+    per_task = payload_bytes((fn, (*args, task)))
+    if spec.data_passing == "task":
+        per_worker = 0
+    elif spec.data_passing == "worker":
+        per_worker = payload_bytes(common)
+    else:
+        shared = SharedData(common)
+        try:
+            per_worker = payload_bytes(shared.handles)
+        finally:
+            shared.close()
+    if spec.strategy == "joblib" and spec.data_passing == "shared":
+        per_task, per_worker = per_task + per_worker, 0
+    return {"bytes_per_task": per_task, "bytes_per_worker": per_worker}
 
 
 def check_picklable(
@@ -190,7 +260,9 @@ def race(
     granularity: str | Iterable[str] = "fold",
     warmup: int = 1,
     timeout: float | None = None,
-    start_method: str | None = None,
+    start_method: str | Iterable[str] | None = None,
+    pools: str | Iterable[str] | None = None,
+    data_passing: str | Iterable[str] | None = None,
     blas_threads: int | None = 1,
     progress: bool = False,
 ) -> RaceResult:
@@ -201,7 +273,9 @@ def race(
     workload : Workload, optional
         What to cross-validate; :func:`~foldrace.workload.default_workload` if omitted.
     executors : iterable of str, optional
-        Registry names; all of them if omitted. ``serial`` is always added.
+        Executor labels: a registry name (``"map"``) optionally followed by options
+        (``"map/thread"``, ``"starmap/spawn/shared"``); the blog's five strategies if
+        omitted. ``serial`` is always added.
     workers : iterable of int, optional
         Worker counts; 1 up to the usable CPUs if omitted.
     repeats : int
@@ -214,9 +288,17 @@ def race(
     timeout : float, optional
         Seconds one run of an executor may take; past it the race fails with a timeout.
         Worker deaths and task errors are detected without it.
-    start_method : {"fork", "spawn", "forkserver"}, optional
-        How process executors start their workers; ``DEFAULT_START_METHOD`` ("fork" where
-        the platform has it) if omitted, set explicitly either way.
+    start_method : str or list of str, optional
+        How process executors whose label names no start method start their workers
+        (``"fork"``, ``"spawn"``, ``"forkserver"``); ``DEFAULT_START_METHOD`` ("fork"
+        where the platform has it) if omitted, set explicitly either way. Several values
+        race each one.
+    pools : str or list of str, optional
+        ``"process"`` and/or ``"thread"``, for labels that name no pool; each executor's
+        default (processes) if omitted.
+    data_passing : str or list of str, optional
+        ``"task"``, ``"worker"`` and/or ``"shared"``: how process workers get the data, for
+        labels that name none; ``"task"`` (pickled with every task) if omitted.
     blas_threads : int or None
         Inner BLAS/OpenMP threads per worker, and in the serial run (threadpoolctl): 1 by
         default, so parallel workers do not oversubscribe the cores; None for no limit.
@@ -240,19 +322,21 @@ def race(
         running pool is terminated first.
     """
     workload = default_workload() if workload is None else workload
-    cells = plan(executors, workers)
+    cells = plan(
+        executors, workers, pools=pools, start_method=start_method, data_passing=data_passing
+    )
     granularities = _granularities(granularity)
     repeats = _check_count("repeats", repeats, 1)
     warmup = _check_count("warmup", warmup, 0)
     timeout = check_timeout(timeout)
-    start_method = check_start_method(start_method)
     blas_threads = check_blas_threads(blas_threads)
+    specs = list({spec.label: spec for spec, _ in cells}.values())
     tasks = {g: workload.tasks(g) for g in granularities}
-    if any(get_executor(name).parallel for name, _ in cells):
-        check_picklable(workload, tasks[granularities[0]], start_method)
+    for method in dict.fromkeys(s.start_method for s in specs if s.uses_processes):
+        check_picklable(workload, tasks[granularities[0]], method or DEFAULT_START_METHOD)
     runs: list[Run] = []
     n_samples, n_features = workload.shape
-    names = list(dict.fromkeys(name for name, _ in cells))
+    names = [spec.label for spec in specs]
     meta: dict[str, Any] = {
         "workload": {
             "name": workload.name,
@@ -264,13 +348,19 @@ def race(
             "models": list(workload.model_names),
         },
         "executors": names,
-        "schedules": {name: get_executor(name).schedule for name in names},
+        "schedules": {spec.label: spec.executor_class.schedule for spec in specs},
+        "configs": {spec.label: spec.describe() for spec in specs},
+        "payload": {
+            spec.label: payload_sizes(spec, workload, tasks[granularities[0]][0]) for spec in specs
+        },
         "workers": sorted({w for _, w in cells}),
         "granularities": granularities,
         "repeats": repeats,
         "warmup": warmup,
         "timeout": timeout,
-        "start_method": start_method,
+        "start_method": check_start_method(
+            start_method if isinstance(start_method, str | None) else next(iter(start_method))
+        ),
         "blas_threads": blas_threads,
         "machine": describe_machine(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -280,12 +370,13 @@ def race(
     try:
         with tqdm(total=total, desc="race", unit="run", disable=not progress) as bar:
             for g in granularities:
-                for name, w in cells:
+                for spec, w in cells:
+                    name = spec.label
                     bar.set_postfix_str(f"{name}, {w} worker{'s' * (w > 1)}, per {g}")
                     for repeat in range(-warmup, repeats):
                         try:
                             *phases, results = timed_run(
-                                name, w, workload, tasks[g], timeout, start_method, blas_threads
+                                spec, w, workload, tasks[g], timeout, blas_threads=blas_threads
                             )
                         except (RaceError, KeyboardInterrupt):
                             raise

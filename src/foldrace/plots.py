@@ -11,7 +11,9 @@ import textwrap
 from pathlib import Path
 
 import pandas as pd
+from matplotlib import colormaps
 from matplotlib.axes import Axes
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -22,7 +24,14 @@ from foldrace.limits import equal_task_bound
 from foldrace.machine import machine_caption
 from foldrace.results import REFERENCE, RaceResult
 
-__all__ = ["draw_speedup", "plot_speedup", "plot_timeline", "save_figure", "speedup_figure"]
+__all__ = [
+    "bar_figure",
+    "draw_speedup",
+    "plot_speedup",
+    "plot_timeline",
+    "save_figure",
+    "speedup_figure",
+]
 
 FORMATS = ("png", "svg")
 
@@ -41,10 +50,19 @@ BASELINES = (
 
 
 def executor_colour(name: str) -> str:
-    """The same colour for an executor in every panel and figure."""
-    known = [n for n in executor_names() if n != REFERENCE] + list(BASELINES)
+    """The same colour for an executor in every panel and figure.
+
+    Each strategy has its own hue (a dark shade on processes, a light one on threads);
+    baselines and unknown names take the colours that follow.
+    """
+    strategy, *options = name.split("/")
+    strategies = [n for n in executor_names() if n != REFERENCE]
+    if strategy in strategies:
+        index = 2 * strategies.index(strategy) + ("thread" in options)
+        return to_hex(colormaps["tab20"](index % 20))
+    known = list(BASELINES)
     index = known.index(name) if name in known else len(known) + sum(map(ord, name))
-    return f"C{index % 10}"
+    return to_hex(colormaps["Dark2"](index % 8))
 
 
 def draw_speedup(ax: Axes, summary: pd.DataFrame, *, cpus: int | None = None) -> None:
@@ -318,6 +336,42 @@ def _most_at_once(tasks: pd.DataFrame) -> int:
         running += change
         most = max(most, running)
     return most
+
+
+def bar_figure(
+    table: pd.DataFrame,
+    *,
+    value: str,
+    label: str,
+    group: str | None = None,
+    title: str,
+    xlabel: str,
+    caption: str,
+    fmt: str = "{:.2f}",
+) -> Figure:
+    """Horizontal bars of ``table[value]`` per ``table[label]``, one panel per ``group``.
+
+    For the tutorials' comparisons along one axis (pool kind, start method, data passing,
+    BLAS threads): each bar is labelled with its value, and the panels share the x axis.
+    """
+    groups = [(None, table)] if group is None else list(table.groupby(group, sort=False))
+    fig = Figure(figsize=(8, 1.2 + 0.42 * len(table) + 0.5 * len(groups)), layout="constrained")
+    heights = [len(rows) + 0.8 for _, rows in groups]
+    axes = fig.subplots(len(groups), 1, sharex=True, squeeze=False, height_ratios=heights)[:, 0]
+    for ax, (name, rows) in zip(axes, groups, strict=True):
+        colours = [executor_colour(str(n)) for n in rows[label]]
+        bars = ax.barh(rows[label].astype(str), rows[value], color=colours)
+        ax.bar_label(bars, labels=[fmt.format(v) for v in rows[value]], padding=3, fontsize=8)
+        ax.invert_yaxis()
+        ax.grid(axis="x", alpha=0.3)
+        if name is not None:
+            ax.set_title(f"{group}: {name}", fontsize=9, loc="left")
+    axes[-1].set_xlabel(xlabel)
+    right = float(table[value].max()) if len(table) else 1.0
+    axes[-1].set_xlim(0, right * 1.2 or 1.0)
+    fig.suptitle(title, fontsize=11)
+    fig.supxlabel(textwrap.fill(caption, 120), fontsize=8, color="0.3")
+    return fig
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str]) -> list[Path]:

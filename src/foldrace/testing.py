@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from typing import Any
 
@@ -33,9 +34,10 @@ class SlowClassifier(ClassifierMixin, BaseEstimator):
     seconds_per_sample : float
         Sleep this long per training sample before fitting.
     spare_pid : int, optional
-        In the process with this id, behave as a plain logistic regression: no sleep and,
-        in the subclasses, no fault. Pass ``os.getpid()`` so a serial reference run in this
-        process stays quick and clean while worker processes are slow or faulty.
+        In the main thread of the process with this id, behave as a plain logistic
+        regression: no sleep and, in the subclasses, no fault. Pass ``os.getpid()`` so a
+        serial reference run in this process stays quick and clean while worker processes
+        and worker threads are slow or faulty.
     stamp_file : str, optional
         Append the wall-clock time (``time.time()``) to this file when ``fit`` starts in
         an unspared process, before any sleep or fault: the earliest line is the origin
@@ -59,8 +61,10 @@ class SlowClassifier(ClassifierMixin, BaseEstimator):
 
     @property
     def spared(self) -> bool:
-        """True in the spared process."""
-        return os.getpid() == self.spare_pid
+        """True in the main thread of the spared process."""
+        return (
+            os.getpid() == self.spare_pid and threading.current_thread() is threading.main_thread()
+        )
 
     def fit(self, X: Any, y: Any) -> SlowClassifier:
         """Sleep, then fit a logistic regression."""

@@ -23,7 +23,9 @@ from threadpoolctl import threadpool_limits
 from foldrace.errors import InputError
 
 __all__ = [
+    "DATA_MODES",
     "DEFAULT_START_METHOD",
+    "POOLS",
     "Executor",
     "check_blas_threads",
     "check_start_method",
@@ -146,18 +148,36 @@ def check_timeout(timeout: object) -> float | None:
     return float(timeout)
 
 
+POOLS = ("process", "thread")
+"""Kinds of worker: processes (own memory, started with a start method) or threads (one
+process, shared memory, the GIL)."""
+
+DATA_MODES = ("task", "worker", "shared")
+"""How process workers get the shared arguments (the data): pickled with every task, once
+per worker through the pool initializer, or through shared memory."""
+
+
 class Executor(ABC):
     """Base class of all executors.
 
-    Subclasses set :attr:`name` (the registry key), :attr:`summary` (one line for the
-    CLI and docs tables) and :attr:`schedule` (their rule for handing tasks to workers, see
-    :mod:`foldrace.schedule`), and implement :meth:`run`; those with workers to manage
-    also override :meth:`start` and :meth:`shutdown`.
+    Subclasses set :attr:`name` (the registry key), :attr:`family` (the API it belongs
+    to), :attr:`summary` (one line for the CLI and docs tables), :attr:`schedule` (their
+    rule for handing tasks to workers, see :mod:`foldrace.schedule`) and the axes they
+    support (:attr:`pools`, :attr:`start_methods`, :attr:`data_modes`), and implement
+    :meth:`run`; those with workers to manage also override :meth:`start` and
+    :meth:`shutdown`.
 
     Parameters
     ----------
     workers : int
-        Number of worker processes.
+        Number of workers.
+    pool : {"process", "thread"}, optional
+        Kind of worker, the first of :attr:`pools` if omitted.
+    start_method : str, optional
+        How worker processes start (``"fork"``, ``"spawn"``, ``"forkserver"``);
+        :data:`DEFAULT_START_METHOD` if omitted. Only for process pools.
+    data_passing : {"task", "worker", "shared"}
+        How process workers get the shared arguments: see :mod:`foldrace.executors.data`.
     timeout : float, optional
         Seconds one :meth:`run` may take before it raises
         :class:`~foldrace.errors.TaskTimeoutError`; a last line of defence, not the way
@@ -169,18 +189,57 @@ class Executor(ABC):
     """
 
     name: ClassVar[str]
+    family: ClassVar[str] = "multiprocessing.Pool"
     summary: ClassVar[str]
     schedule: ClassVar[str] = "list"
     parallel: ClassVar[bool] = True
-    uses_processes: ClassVar[bool] = False
-    """True for executors whose workers are processes started with a start method."""
+    pools: ClassVar[tuple[str, ...]] = POOLS
+    """Kinds of worker this executor can run on, the default first; empty for serial."""
+    start_methods: ClassVar[tuple[str, ...] | None] = None
+    """Start methods for its process pool; None for all the platform has."""
+    data_modes: ClassVar[tuple[str, ...]] = DATA_MODES
+    """Ways its process pool can get the data, ``"task"`` first."""
 
     def __init__(
-        self, workers: int = 1, *, timeout: float | None = None, blas_threads: int | None = 1
+        self,
+        workers: int = 1,
+        *,
+        pool: str | None = None,
+        start_method: str | None = None,
+        data_passing: str = "task",
+        timeout: float | None = None,
+        blas_threads: int | None = 1,
     ) -> None:
         self.workers = check_workers(workers)
         self.timeout = check_timeout(timeout)
         self.blas_threads = check_blas_threads(blas_threads)
+        self.pool_kind = _check_axis(self, "pool", pool, self.pools)
+        processes = self.pool_kind == "process"
+        methods = self.start_methods or tuple(multiprocessing.get_all_start_methods())
+        self.start_method = _check_axis(
+            self, "start method", start_method, methods if processes else ()
+        )
+        if self.start_method is not None and self.start_methods is None and start_method is None:
+            self.start_method = DEFAULT_START_METHOD
+        self.data_passing = _check_axis(
+            self, "data passing", data_passing, self.data_modes if processes else ()
+        )
+        self.data_passing = self.data_passing or "task"
+        self._common: tuple[Any, ...] | None = None
+
+    @property
+    def uses_processes(self) -> bool:
+        """True when the workers are processes started with a start method."""
+        return self.pool_kind == "process"
+
+    def bind(self, common: tuple[Any, ...]) -> Self:
+        """Hand over the shared arguments before the workers start; returns ``self``.
+
+        With ``data_passing="worker"`` or ``"shared"`` the workers receive them when they start,
+        so :meth:`run` must then be given this same tuple. Optional with ``data_passing="task"``.
+        """
+        self._common = common
+        return self
 
     def deadline(self) -> float | None:
         """``time.monotonic()`` value after which a run started now has timed out."""
@@ -205,3 +264,21 @@ class Executor(ABC):
     @abstractmethod
     def run(self, fn: Callable[..., Any], common: tuple[Any, ...], items: Sequence[Any]) -> list:
         """Call ``fn(*common, item)`` for every item; return the results in item order."""
+
+
+def _check_axis(executor: Executor, axis: str, value: str | None, allowed: tuple) -> str | None:
+    """Return ``value``, or the first allowed value for None, if the executor supports it.
+
+    An empty ``allowed`` means the axis does not apply (serial has no pool, threads have no
+    start method); only None, or ``"task"`` for data passing, is accepted then.
+    """
+    if value is None or (not allowed and axis == "data passing" and value == "task"):
+        return allowed[0] if allowed else None
+    if value not in allowed:
+        where = f"'{executor.name}'" + (
+            f" on {executor.pool_kind} workers" if getattr(executor, "pool_kind", None) else ""
+        )
+        if allowed:
+            raise InputError(f"executor {where} offers {axis} {', '.join(allowed)}; got {value!r}")
+        raise InputError(f"executor {where} has no {axis} to choose; got {value!r}")
+    return value

@@ -1,6 +1,7 @@
-"""The four ``multiprocessing.Pool`` strategies of the blog: apply, apply_async, map, starmap.
+"""The ``multiprocessing.Pool`` strategies: the blog's four, and imap_unordered.
 
-They share one pool lifetime (:class:`PoolExecutor`) and differ only in how they hand
+They share one pool lifetime (:class:`PoolExecutor`), on processes (``Pool``) or threads
+(``multiprocessing.pool.ThreadPool``, the same API), and differ only in how they hand
 ``fn(*common, item)`` to the workers::
 
     apply        pool.apply(fn, (*common, item))        one call at a time, blocking
@@ -8,6 +9,7 @@ They share one pool lifetime (:class:`PoolExecutor`) and differ only in how they
                      callback=..., error_callback=...)   stores each result by task index
     map          pool.map(partial(fn, *common), items)   one argument per call, in chunks
     starmap      pool.starmap(fn, [(*common, item), ...]) argument tuples, in chunks
+    imap_unordered pool.imap_unordered(...)            a lazy iterator, completion order
 
 Every wait goes through :meth:`PoolExecutor._wait`, which polls and checks, every
 :data:`POLL_SECONDS`, that no worker died meanwhile (the stdlib pool silently replaces a
@@ -24,15 +26,19 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
-from multiprocessing.pool import AsyncResult, Pool
+from multiprocessing.pool import AsyncResult, Pool, ThreadPool
 from typing import Any
 
+from threadpoolctl import threadpool_limits
+
 from foldrace.errors import TaskTimeoutError, WorkerDiedError
-from foldrace.executors.base import Executor, check_start_method, limit_inner_threads
+from foldrace.executors.base import Executor, limit_inner_threads
+from foldrace.executors.data import SharedData, set_worker_data, task_call
 
 __all__ = [
     "ApplyAsyncExecutor",
     "ApplyExecutor",
+    "ImapUnorderedExecutor",
     "MapExecutor",
     "PoolExecutor",
     "StarmapExecutor",
@@ -51,49 +57,178 @@ def ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _start_worker(ready: threading.Barrier, blas_threads: int | None) -> None:
-    """Worker initializer: ignore Ctrl-C, limit inner threads, then report ready."""
+_STARTED: Any = None
+"""In a worker process: the event its executor sets once every worker has started."""
+
+
+def start_worker(
+    ready: Any, started: Any, blas_threads: int | None, data: tuple[Any, ...] | None
+) -> None:
+    """Process initializer: ignore Ctrl-C, limit inner threads, take the data, report ready."""
+    global _STARTED
     ignore_sigint()
     limit_inner_threads(blas_threads)
-    ready.wait(STARTUP_SECONDS)
+    set_worker_data(data)
+    _STARTED = started
+    ready.release()
+
+
+def hold_until_all_started() -> None:
+    """A start-up task that keeps its worker busy until every worker has started.
+
+    Executors that start workers lazily (one per submission while none is idle) get one
+    worker per held task.
+    """
+    if _STARTED is not None:
+        _STARTED.wait(STARTUP_SECONDS)
+
+
+def start_thread(ready: threading.Semaphore, blas_threads: int | None) -> None:
+    """Thread initializer: limit inner threads (OpenMP's limit is per thread), report ready."""
+    if blas_threads is not None:
+        threadpool_limits(limits=blas_threads)
+    ready.release()
+
+
+class WorkerSetup:
+    """What an executor's workers need at start-up, and its clean-up afterwards.
+
+    Shared by the ``Pool`` and concurrent.futures executors: the initializer and its
+    arguments for the pool kind and data mode, the inner-thread limit that thread pools
+    take in this process, and the shared memory blocks to free at the end.
+    """
+
+    def __init__(self, executor: Executor) -> None:
+        self.executor = executor
+        self.shared: SharedData | None = None
+        self._limits: Any = None
+        if executor.uses_processes:
+            self.context = multiprocessing.get_context(executor.start_method)
+            self.ready: Any = self.context.Semaphore(0)
+            self.started: Any = self.context.Event()
+            payload = None
+            if executor.data_passing != "task":
+                if executor._common is None:
+                    raise RuntimeError(
+                        f"data_passing={executor.data_passing!r} needs the shared arguments "
+                        "before the pool starts: call bind(common) first"
+                    )
+                if executor.data_passing == "shared":
+                    self.shared = SharedData(executor._common)
+                    payload = self.shared.handles
+                else:
+                    payload = executor._common
+            self.initializer: Callable[..., None] = start_worker
+            self.initargs: tuple[Any, ...] = (
+                self.ready,
+                self.started,
+                executor.blas_threads,
+                payload,
+            )
+        else:
+            self.context = None
+            self.ready = threading.Semaphore(0)
+            self.started = threading.Event()
+            self.initializer = start_thread
+            self.initargs = (self.ready, executor.blas_threads)
+            if executor.blas_threads is not None:
+                self._limits = threadpool_limits(limits=executor.blas_threads)
+
+    def wait_ready(self, processes: Sequence[Any], on_failure: Callable[[], None]) -> None:
+        """Wait until every worker has run its initializer; else clean up and raise.
+
+        Checks meanwhile that none of ``processes`` died while starting, which is what
+        happens under spawn and forkserver when the main module cannot be imported safely.
+        """
+        deadline = time.monotonic() + STARTUP_SECONDS
+        for _ in range(self.executor.workers):
+            while not self.ready.acquire(timeout=POLL_SECONDS):
+                dead = [p for p in processes if p.exitcode is not None]
+                if dead or time.monotonic() > deadline:
+                    on_failure()
+                    if dead:
+                        raise RuntimeError(
+                            f"a worker process exited while starting (exit code "
+                            f"{dead[0].exitcode}); under {self.executor.start_method}, the "
+                            "main script must guard its code with "
+                            "if __name__ == '__main__': (see its error above)"
+                        )
+                    raise RuntimeError(
+                        f"the {self.executor.workers} workers did not all start within "
+                        f"{STARTUP_SECONDS:g} s"
+                    )
+        self.started.set()
+
+    def hold(self) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        """A task (function, arguments) that holds its worker until all have started."""
+        if self.context is None:
+            return self.started.wait, (STARTUP_SECONDS,)
+        return hold_until_all_started, ()
+
+    def close(self) -> None:
+        """Free the shared memory and lift the thread limits."""
+        if self.shared is not None:
+            self.shared.close()
+            self.shared = None
+        if self._limits is not None:
+            self._limits.restore_original_limits()
+            self._limits = None
+
+    def call(
+        self, fn: Callable[..., Any], common: tuple[Any, ...]
+    ) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        """The function and shared arguments each task carries (see :func:`task_call`)."""
+        executor = self.executor
+        if executor.data_passing != "task" and common is not executor._common:
+            raise RuntimeError("run() must get the same shared arguments that bind() got")
+        return task_call(fn, common, executor.data_passing)
 
 
 class PoolExecutor(Executor):
     """Base of the ``multiprocessing.Pool`` executors: owns the pool and waits safely.
 
-    ``uses_processes`` is True: its workers are processes started with a start method.
-
     Parameters
     ----------
     workers : int
-        Number of worker processes.
+        Number of workers.
+    pool : {"process", "thread"}
+        ``multiprocessing.Pool`` or ``multiprocessing.pool.ThreadPool``.
     start_method : str, optional
         ``"fork"``, ``"spawn"`` or ``"forkserver"``; :data:`DEFAULT_START_METHOD` if
-        omitted (never the platform's implicit default).
+        omitted (never the platform's implicit default). Process pools only.
+    data_passing : {"task", "worker", "shared"}
+        How process workers get the shared arguments (:mod:`foldrace.executors.data`).
     chunksize : int, optional
-        Tasks per chunk for ``map`` and ``starmap``; multiprocessing's own rule if omitted.
+        Tasks per chunk for ``map``, ``starmap`` and ``imap_unordered``; each method's
+        own default if omitted.
     timeout : float, optional
         Seconds one run may take (see :class:`~foldrace.executors.base.Executor`).
     blas_threads : int or None
         Inner BLAS/OpenMP threads per worker (see :class:`~foldrace.executors.base.Executor`).
     """
 
-    uses_processes = True
-
     def __init__(
         self,
         workers: int = 1,
         *,
+        pool: str | None = None,
         start_method: str | None = None,
+        data_passing: str = "task",
         chunksize: int | None = None,
         timeout: float | None = None,
         blas_threads: int | None = 1,
     ) -> None:
-        super().__init__(workers, timeout=timeout, blas_threads=blas_threads)
-        self.start_method = check_start_method(start_method)
-        self.context = multiprocessing.get_context(self.start_method)
+        super().__init__(
+            workers,
+            pool=pool,
+            start_method=start_method,
+            data_passing=data_passing,
+            timeout=timeout,
+            blas_threads=blas_threads,
+        )
         self.chunksize = chunksize
         self._pool: Pool | None = None
+        self._setup: WorkerSetup | None = None
         self._processes: list[Any] = []
 
     @property
@@ -104,33 +239,52 @@ class PoolExecutor(Executor):
         return self._pool
 
     def start(self) -> None:
-        """Start the worker processes and wait until every one of them is ready.
+        """Start the workers and wait until every one of them is ready.
 
         ``Pool()`` returns before its workers have started; under spawn and forkserver they
         still have modules to import. Waiting for them here keeps that cost in the start-up
         time rather than in the first tasks' time.
         """
-        ready = self.context.Barrier(self.workers + 1)
-        self._pool = self.context.Pool(self.workers, _start_worker, (ready, self.blas_threads))
-        self._processes = list(self._pool._pool)  # the original workers, to detect deaths
+        self._setup = setup = WorkerSetup(self)
         try:
-            ready.wait(STARTUP_SECONDS)
-        except threading.BrokenBarrierError:
-            self.shutdown(abort=True)
-            raise RuntimeError(
-                f"the pool's {self.workers} workers did not all start within {STARTUP_SECONDS:g} s"
-            ) from None
+            if setup.context is None:
+                self._pool = ThreadPool(self.workers, setup.initializer, setup.initargs)
+            else:
+                self._pool = setup.context.Pool(self.workers, setup.initializer, setup.initargs)
+        except BaseException:
+            setup.close()
+            raise
+        self._processes = [p for p in self._pool._pool if hasattr(p, "exitcode")]
+        setup.wait_ready(self._processes, lambda: self.shutdown(abort=True))
 
     def shutdown(self, abort: bool = False) -> None:
-        """Close and join the pool, or terminate it at once when ``abort``."""
+        """Close and join the pool, or terminate it at once when ``abort``.
+
+        Threads cannot be stopped from outside: an aborted thread pool stops taking tasks
+        and returns at once, and the tasks already running finish in the background.
+        """
         pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        if abort:
-            pool.terminate()
-        else:
-            pool.close()
-        pool.join()
+        setup, self._setup = self._setup, None
+        try:
+            if pool is None:
+                return
+            if abort:
+                pool.terminate()
+                if self.uses_processes:
+                    pool.join()
+            else:
+                pool.close()
+                pool.join()
+        finally:
+            if setup is not None:
+                setup.close()
+
+    def _call(
+        self, fn: Callable[..., Any], common: tuple[Any, ...]
+    ) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        if self._setup is None:
+            raise RuntimeError(f"{self!r} is not started: use it as a context manager")
+        return self._setup.call(fn, common)
 
     def _wait(
         self,
@@ -194,6 +348,7 @@ class ApplyExecutor(PoolExecutor):
     def run(self, fn: Callable[..., Any], common: tuple[Any, ...], items: Sequence[Any]) -> list:
         """Submit one task, wait for it, then the next (``apply`` is ``apply_async().get()``)."""
         pool, deadline = self.pool, self.deadline()
+        fn, common = self._call(fn, common)
         return [
             self._get(pool.apply_async(fn, (*common, item)), deadline, lambda i=index: (i,))
             for index, item in enumerate(items)
@@ -217,6 +372,7 @@ class ApplyAsyncExecutor(PoolExecutor):
         arrives, without waiting for the other tasks.
         """
         pool, deadline = self.pool, self.deadline()
+        fn, common = self._call(fn, common)
         results: dict[int, Any] = {}
         errors: dict[int, BaseException] = {}
         arrived = threading.Event()
@@ -259,6 +415,7 @@ class MapExecutor(PoolExecutor):
 
         ``Pool.map`` is ``map_async(...).get()``; waiting here goes through ``_get``.
         """
+        fn, common = self._call(fn, common)
         result = self.pool.map_async(partial(fn, *common), items, self.chunksize)
         return self._get(result, self.deadline())
 
@@ -272,5 +429,49 @@ class StarmapExecutor(PoolExecutor):
 
     def run(self, fn: Callable[..., Any], common: tuple[Any, ...], items: Sequence[Any]) -> list:
         """Pack each call's arguments into a tuple; the pool unpacks them into ``fn``."""
+        fn, common = self._call(fn, common)
         arguments = [(*common, item) for item in items]
         return self._get(self.pool.starmap_async(fn, arguments, self.chunksize), self.deadline())
+
+
+class ImapUnorderedExecutor(PoolExecutor):
+    """``Pool.imap_unordered``: a lazy iterator yielding results as they complete."""
+
+    name = "imap_unordered"
+    schedule = "list"
+    summary = "Pool.imap_unordered: results in completion order, sorted back by task index"
+
+    def run(self, fn: Callable[..., Any], common: tuple[Any, ...], items: Sequence[Any]) -> list:
+        """Tag every task with its index, collect results as they arrive, then sort them.
+
+        With the default chunk size of 1 a free worker takes the next task, as with
+        ``apply_async``; a failure is raised as soon as its task comes back.
+        """
+        fn, common = self._call(fn, common)
+        deadline = self.deadline()
+        results: dict[int, Any] = {}
+        iterator = self.pool.imap_unordered(
+            partial(_indexed, partial(fn, *common)), enumerate(items), self.chunksize or 1
+        )
+
+        def done(seconds: float) -> bool:
+            try:
+                index, value = iterator.next(seconds)
+            except multiprocessing.TimeoutError:
+                return False
+            except StopIteration:
+                return True
+            results[index] = value
+            return len(results) == len(items)
+
+        if items:
+            self._wait(
+                done, deadline, lambda: tuple(i for i in range(len(items)) if i not in results)
+            )
+        return [results[index] for index in range(len(items))]
+
+
+def _indexed(fn: Callable[[Any], Any], pair: tuple[int, Any]) -> tuple[int, Any]:
+    """Call ``fn(item)`` for an ``(index, item)`` pair and keep the index with the result."""
+    index, item = pair
+    return index, fn(item)

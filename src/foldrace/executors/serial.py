@@ -22,13 +22,13 @@ class SerialExecutor(Executor):
 
     name = "serial"
     summary = "a for loop in the calling process: the reference for speedup and scores"
+    family = "reference"
     schedule = "sequential"
     parallel = False
+    pools = ()
 
-    def __init__(
-        self, workers: int = 1, *, timeout: float | None = None, blas_threads: int | None = 1
-    ) -> None:
-        super().__init__(workers, timeout=timeout, blas_threads=blas_threads)
+    def __init__(self, workers: int = 1, **options: Any) -> None:
+        super().__init__(workers, **options)
         if self.workers != 1:
             raise InputError(f"executor 'serial' runs on one worker, got workers={self.workers}")
 

@@ -1,0 +1,139 @@
+"""Data passing: how worker processes get the arguments every task shares (X, y, models).
+
+Three modes, chosen with ``data=`` on a process executor::
+
+    task    (*common, item) pickled with every task           the blog's way
+    worker  common pickled once per worker, at pool start     pool initializer + a global
+    shared  arrays copied once into shared memory; each       multiprocessing.shared_memory
+            worker maps them, tasks carry small handles
+
+Threads need none of this: they share the parent's memory, so nothing is copied. In the
+``worker`` and ``shared`` modes a task sends ``call_with_worker_data(fn, item)`` and the
+worker supplies the shared arguments from what it received at start-up.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from multiprocessing import shared_memory
+from multiprocessing.reduction import ForkingPickler
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "SharedArray",
+    "SharedData",
+    "call_with_worker_data",
+    "payload_bytes",
+    "set_worker_data",
+    "task_call",
+]
+
+_WORKER_DATA: tuple[Any, ...] | None = None
+"""The shared arguments this worker process received when it started."""
+
+_ATTACHED: list[shared_memory.SharedMemory] = []
+"""Shared memory blocks this worker has mapped, kept open while it lives."""
+
+
+@dataclass(frozen=True)
+class SharedArray:
+    """A small, picklable handle on a numpy array held in a shared memory block."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+
+    def attach(self) -> np.ndarray:
+        """Map the block in this process and view it as a read-only array (no copy)."""
+        if sys.version_info >= (3, 13):
+            block = shared_memory.SharedMemory(self.name, track=False)
+        else:  # attaching must not register the block: only its creator unlinks it
+            block = _attach_untracked(self.name)
+        _ATTACHED.append(block)
+        array = np.ndarray(self.shape, np.dtype(self.dtype), buffer=block.buf)
+        array.flags.writeable = False
+        return array
+
+
+def _attach_untracked(name: str) -> shared_memory.SharedMemory:
+    from multiprocessing import resource_tracker
+
+    register = resource_tracker.register
+    resource_tracker.register = lambda *args, **kwargs: None
+    try:
+        return shared_memory.SharedMemory(name)
+    finally:
+        resource_tracker.register = register
+
+
+class SharedData:
+    """Copies of the numpy arrays in ``common`` placed in shared memory blocks.
+
+    ``handles`` is ``common`` with every array replaced by its :class:`SharedArray`
+    handle; :meth:`close` frees the blocks (the creator's job).
+    """
+
+    def __init__(self, common: tuple[Any, ...]) -> None:
+        self.blocks: list[shared_memory.SharedMemory] = []
+        handles: list[Any] = []
+        try:
+            for value in common:
+                if isinstance(value, np.ndarray) and value.nbytes > 0:
+                    block = shared_memory.SharedMemory(create=True, size=value.nbytes)
+                    self.blocks.append(block)
+                    copy = np.ndarray(value.shape, value.dtype, buffer=block.buf)
+                    copy[...] = value
+                    del copy
+                    handles.append(SharedArray(block.name, value.shape, value.dtype.str))
+                else:
+                    handles.append(value)
+        except BaseException:
+            self.close()
+            raise
+        self.handles = tuple(handles)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held in shared memory."""
+        return sum(block.size for block in self.blocks)
+
+    def close(self) -> None:
+        """Unmap and free every block."""
+        blocks, self.blocks = self.blocks, []
+        for block in blocks:
+            block.close()
+            block.unlink()
+
+
+def set_worker_data(payload: tuple[Any, ...] | None) -> None:
+    """Pool initializer step: keep the shared arguments, mapping any shared arrays."""
+    global _WORKER_DATA
+    if payload is None:
+        return
+    _WORKER_DATA = tuple(v.attach() if isinstance(v, SharedArray) else v for v in payload)
+
+
+def call_with_worker_data(fn: Callable[..., Any], item: Any) -> Any:
+    """Call ``fn(*data, item)`` with the shared arguments this worker received at start."""
+    if _WORKER_DATA is None:
+        raise RuntimeError("this worker was started without its data (see set_worker_data)")
+    return fn(*_WORKER_DATA, item)
+
+
+def task_call(
+    fn: Callable[..., Any], common: tuple[Any, ...], data: str
+) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+    """The function and shared arguments to send with each task under data mode ``data``."""
+    if data == "task":
+        return fn, common
+    return partial(call_with_worker_data, fn), ()
+
+
+def payload_bytes(obj: object) -> int:
+    """Size of ``obj`` pickled as multiprocessing pickles it, in bytes."""
+    return len(ForkingPickler.dumps(obj))

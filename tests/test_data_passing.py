@@ -1,0 +1,109 @@
+"""Data passing: with every task, once per worker, or through shared memory."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from foldrace import benchmark_fold, mean_scores, race
+from foldrace.executors import EXECUTORS, ExecutorSpec, parse_spec
+from foldrace.executors.data import SharedArray, SharedData
+from foldrace.harness import payload_sizes
+
+MODES = [
+    f"{name}/{mode}"
+    for name, cls in EXECUTORS.items()
+    if "process" in cls.pools
+    for mode in cls.data_modes
+    if mode != "task"
+]
+
+
+def _run(label, workload, workers=2):
+    common = workload.common_args
+    with parse_spec(label).build(workers).bind(common) as executor:
+        return executor.run(benchmark_fold, common, workload.tasks())
+
+
+def _shm_blocks() -> set[str]:
+    return set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
+
+
+@pytest.mark.parametrize("label", [*MODES, "map/spawn/worker", "submit/spawn/shared"])
+def test_every_data_mode_gives_the_serial_scores_bitwise(small_workload, label):
+    before = _shm_blocks()
+    results = _run(label, small_workload)
+    assert [r.fold for r in results] == [0, 1, 2]
+    assert mean_scores(results) == mean_scores(_run("serial", small_workload, 1))
+    assert _shm_blocks() <= before, "shared memory blocks must be freed at shutdown"
+
+
+def test_shared_arrays_are_mapped_read_only_without_copying():
+    X = np.arange(12.0).reshape(3, 4)
+    shared = SharedData((X, {"not": "an array"}))
+    try:
+        handle, other = shared.handles
+        assert isinstance(handle, SharedArray)
+        assert other == {"not": "an array"}
+        view = handle.attach()
+        assert np.array_equal(view, X)
+        assert view.dtype == X.dtype
+        assert not view.flags.writeable
+        assert shared.nbytes >= X.nbytes
+    finally:
+        shared.close()
+    assert handle.name not in _shm_blocks()
+
+
+def test_run_refuses_other_shared_arguments_than_those_bound(small_workload):
+    common = small_workload.common_args
+    executor = parse_spec("map/worker").build(1).bind(common)
+    with executor, pytest.raises(RuntimeError, match="same shared arguments that bind"):
+        executor.run(benchmark_fold, (*common[:-1], common[-1]), small_workload.tasks())
+
+
+def test_worker_and_shared_modes_need_the_data_before_start():
+    with pytest.raises(RuntimeError, match="call bind"), parse_spec("map/shared").build(1):
+        pass
+
+
+def test_bytes_per_task_shrink_when_the_data_is_sent_once(seed_workload):
+    task = seed_workload.tasks()[0]
+    sizes = {
+        label: payload_sizes(parse_spec(label), seed_workload, task)
+        for label in ["map", "map/worker", "map/shared", "map/thread", "serial"]
+    }
+    data_bytes = seed_workload.X.nbytes + seed_workload.y.nbytes
+    assert sizes["map"]["bytes_per_task"] > data_bytes
+    assert sizes["map"]["bytes_per_worker"] == 0
+    assert sizes["map/worker"]["bytes_per_task"] < data_bytes / 10  # the fold indices
+    assert sizes["map/worker"]["bytes_per_worker"] > data_bytes
+    assert sizes["map/shared"]["bytes_per_task"] == sizes["map/worker"]["bytes_per_task"]
+    assert sizes["map/shared"]["bytes_per_worker"] < 10_000
+    assert sizes["map/thread"] == sizes["serial"] == {"bytes_per_task": 0, "bytes_per_worker": 0}
+
+
+def test_a_race_over_data_modes_records_them(small_workload):
+    result = race(
+        small_workload,
+        ["starmap", "joblib"],
+        [2],
+        repeats=1,
+        warmup=0,
+        data_passing=["task", "worker", "shared"],
+    )
+    assert result.check().identical
+    labels = set(result.timings["executor"])
+    assert labels == {
+        "serial",
+        "starmap",
+        "starmap/worker",
+        "starmap/shared",
+        "joblib",
+        "joblib/shared",
+    }
+    assert result.meta["configs"]["starmap/shared"]["data_passing"] == "shared"
+    assert result.meta["payload"]["starmap/worker"]["bytes_per_worker"] > 0
+    assert ExecutorSpec.of("starmap", data_passing="shared").label == "starmap/shared"

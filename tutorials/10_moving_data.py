@@ -1,0 +1,83 @@
+"""Tutorial 10: the cost of moving data: with every task, once per worker, or shared.
+
+A worker process has its own memory, so X and y must reach it somehow. The blog pickles
+them with every task; a pool initializer can send them once per worker; shared memory
+copies the arrays once, and every worker maps the same pages. With small data the choice
+does not matter. This tutorial finds the size where it starts to.
+
+Run: ``python tutorials/10_moving_data.py [OUT_DIR] [SIZES...]`` (writes ``data-passing.png``)
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from sklearn.naive_bayes import GaussianNB
+
+from foldrace import Workload, default_workload, race
+from foldrace.machine import describe_machine, machine_caption
+from foldrace.plots import bar_figure, save_figure
+
+
+def main(
+    out: str = "tutorial-output",
+    sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000),
+    repeats: int = 3,
+) -> dict:
+    """Race starmap with each data passing mode at each data size."""
+    rows = []
+    for n_samples in sizes:
+        # --8<-- [start:race]
+        base = default_workload(n_samples=n_samples)  # 20 features: 160 bytes per sample
+        workload = Workload(base.X, base.y, {"nb": GaussianNB()}, folds=base.folds)
+        result = race(
+            workload,
+            executors=["starmap"],
+            data_passing=["task", "worker", "shared"],
+            workers=[2],
+            repeats=repeats,
+        )
+        # --8<-- [end:race]
+        assert result.check().identical
+        total = result.timings.assign(
+            total_s=lambda t: t["startup_s"] + t["run_s"] + t["shutdown_s"]
+        )
+        medians = total.groupby("executor", sort=False)["total_s"].median()
+        for label, payload in result.meta["payload"].items():
+            rows.append(
+                {
+                    "samples": n_samples,
+                    "executor": label,
+                    "bytes per task": payload["bytes_per_task"],
+                    "bytes per worker": payload["bytes_per_worker"],
+                    "seconds": medians[label],
+                }
+            )
+    # --8<-- [start:table]
+    import pandas as pd
+
+    table = pd.DataFrame(rows)
+    print(table.to_string(index=False, formatters={"seconds": "{:.3f}".format}))
+    # --8<-- [end:table]
+    fig = bar_figure(
+        table,
+        value="seconds",
+        label="executor",
+        group="samples",
+        title="Whole race call (start-up + run + shutdown), 2 workers, naive Bayes",
+        xlabel="seconds (median)",
+        caption=f"Machine: {machine_caption(describe_machine())}.",
+        fmt="{:.3f} s",
+    )
+    Path(out).mkdir(parents=True, exist_ok=True)
+    save_figure(fig, Path(out) / "data-passing")
+    print(f"wrote {Path(out) / 'data-passing.png'}")
+    return {"table": table}
+
+
+if __name__ == "__main__":
+    main(
+        sys.argv[1] if len(sys.argv) > 1 else "tutorial-output",
+        tuple(int(float(s)) for s in sys.argv[2:]) or (1_000, 100_000, 1_000_000),
+    )
