@@ -107,7 +107,7 @@ def test_start_method(benchmark, name, method):
 
 
 @pytest.mark.parametrize("blas", [1, None], ids=["blas-1", "blas-unlimited"])
-@pytest.mark.parametrize("label", ["serial", "starmap", "starmap/thread"])
+@pytest.mark.parametrize("label", ["serial", "starmap/forkserver", "starmap/thread"])
 def test_blas_threads(benchmark, label, blas):
     benchmark.group = "BLAS threads: 20000 samples, HistGradientBoosting"
     _race(benchmark, label, workload("hgb", 20000), blas_threads=blas, axis="blas_threads")

@@ -253,6 +253,21 @@ def test_inner_threads_are_limited_to_one_by_default(name):
         assert executor.run(inner_threads, (), range(4)) == [own] * 4
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
+@pytest.mark.parametrize("name", ["map", "submit", "apply_async"])
+def test_forked_workers_start_no_extra_threads(small_workload, name):
+    """A forked worker must not restart OpenBLAS's thread server (threads that compete).
+
+    (Spawned workers load OpenBLAS afresh, which starts its idle threads before any limit.)
+    """
+    from foldrace.testing import os_threads
+
+    common = small_workload.common_args
+    with parse_spec(name).build(2) as executor:
+        executor.run(benchmark_fold, common, small_workload.tasks())  # BLAS and OpenMP used
+        assert executor.run(os_threads, (), range(4)) == [1, 1, 1, 1]
+
+
 def test_bad_blas_threads_are_refused():
     with pytest.raises(InputError, match="blas_threads must be a positive integer or None"):
         get_executor("map")(1, blas_threads=0)

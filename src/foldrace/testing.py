@@ -22,6 +22,7 @@ __all__ = [
     "NoisyClassifier",
     "SlowClassifier",
     "inner_threads",
+    "os_threads",
     "uneven_folds",
 ]
 
@@ -197,3 +198,8 @@ def inner_threads(item: object = None) -> int:
     from threadpoolctl import threadpool_info
 
     return max((info["num_threads"] for info in threadpool_info()), default=1)
+
+
+def os_threads(item: object = None) -> int:
+    """Threads this process runs right now, as the OS counts them (Linux ``/proc``)."""
+    return len(os.listdir("/proc/self/task"))

@@ -117,17 +117,24 @@ def check_blas_threads(threads: object) -> int | None:
     return int(threads)
 
 
-def limit_inner_threads(threads: int | None) -> None:
+def limit_inner_threads(threads: int | None, *, inherited: bool = False) -> None:
     """Limit BLAS and OpenMP thread pools in this process for the rest of its life.
 
     Libraries already loaded are limited with threadpoolctl; the environment variables
     cover those loaded later. Used in worker processes, which belong to one executor.
+
+    With ``inherited``, the process was forked from a parent that set the limit before
+    forking, so only the environment variables are set: calling OpenBLAS's
+    ``set_num_threads`` in a forked child restarts its thread server with the default
+    thread count, and those extra threads compete for the cores (measured: two fork
+    workers each ran three threads, and their tasks took 50% longer).
     """
     if threads is None:
         return
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = str(threads)
-    _LIMITS.append(threadpool_limits(limits=threads))
+    if not inherited:
+        _LIMITS.append(threadpool_limits(limits=threads))
 
 
 _LIMITS: list[Any] = []  # keeps this process's limits alive

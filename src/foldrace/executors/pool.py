@@ -62,12 +62,19 @@ _STARTED: Any = None
 
 
 def start_worker(
-    ready: Any, started: Any, blas_threads: int | None, data: tuple[Any, ...] | None
+    ready: Any,
+    started: Any,
+    blas_threads: int | None,
+    data: tuple[Any, ...] | None,
+    forked: bool = False,
 ) -> None:
-    """Process initializer: ignore Ctrl-C, limit inner threads, take the data, report ready."""
+    """Process initializer: ignore Ctrl-C, limit inner threads, take the data, report ready.
+
+    ``forked`` workers inherit the inner-thread limit their parent set before forking.
+    """
     global _STARTED
     ignore_sigint()
-    limit_inner_threads(blas_threads)
+    limit_inner_threads(blas_threads, inherited=forked)
     set_worker_data(data)
     _STARTED = started
     ready.release()
@@ -95,7 +102,8 @@ class WorkerSetup:
 
     Shared by the ``Pool`` and concurrent.futures executors: the initializer and its
     arguments for the pool kind and data mode, the inner-thread limit that thread pools
-    take in this process, and the shared memory blocks to free at the end.
+    and forked workers take from this process (set here, lifted at :meth:`close`), and
+    the shared memory blocks to free at the end.
     """
 
     def __init__(self, executor: Executor) -> None:
@@ -119,12 +127,16 @@ class WorkerSetup:
                 else:
                     payload = executor._common
             self.initializer: Callable[..., None] = start_worker
+            forked = executor.start_method == "fork"
             self.initargs: tuple[Any, ...] = (
                 self.ready,
                 self.started,
                 executor.blas_threads,
                 payload,
+                forked,
             )
+            if forked and executor.blas_threads is not None:  # inherited by the workers
+                self._limits = threadpool_limits(limits=executor.blas_threads)
         else:
             self.context = None
             self.ready = threading.Semaphore(0)
