@@ -69,19 +69,24 @@ def test_worker_and_shared_modes_need_the_data_before_start():
         pass
 
 
+FORK_LABELS = ["map", "map/worker", "map/shared", "map/thread", "serial"]
+
+
 def test_bytes_per_task_shrink_when_the_data_is_sent_once(seed_workload):
     task = seed_workload.tasks()[0]
     sizes = {
         label: payload_sizes(parse_spec(label), seed_workload, task)
-        for label in ["map", "map/worker", "map/shared", "map/thread", "serial"]
+        for label in [*FORK_LABELS, "map/spawn/worker", "map/spawn/shared"]
     }
     data_bytes = seed_workload.X.nbytes + seed_workload.y.nbytes
     assert sizes["map"]["bytes_per_task"] > data_bytes
     assert sizes["map"]["bytes_per_worker"] == 0
     assert sizes["map/worker"]["bytes_per_task"] < data_bytes / 10  # the fold indices
-    assert sizes["map/worker"]["bytes_per_worker"] > data_bytes
     assert sizes["map/shared"]["bytes_per_task"] == sizes["map/worker"]["bytes_per_task"]
-    assert sizes["map/shared"]["bytes_per_worker"] < 10_000
+    # fork workers inherit their initializer's arguments: nothing is pickled at start-up
+    assert sizes["map/worker"]["bytes_per_worker"] == sizes["map/shared"]["bytes_per_worker"] == 0
+    assert sizes["map/spawn/worker"]["bytes_per_worker"] > data_bytes
+    assert 0 < sizes["map/spawn/shared"]["bytes_per_worker"] < 10_000
     assert sizes["map/thread"] == sizes["serial"] == {"bytes_per_task": 0, "bytes_per_worker": 0}
 
 

@@ -129,7 +129,7 @@ def test_10_moving_data_measures_bytes_and_time_per_mode(tmp_path):
     big = table[table["samples"] == 3000].set_index("executor")
     assert big.loc["starmap", "bytes per task"] > 3000 * 20 * 8  # X travels with each task
     assert big.loc["starmap/worker", "bytes per task"] < big.loc["starmap", "bytes per task"]
-    assert big.loc["starmap/worker", "bytes per worker"] > 3000 * 20 * 8
+    assert big.loc["starmap/worker", "bytes per worker"] == 0  # inherited under fork
     assert (tmp_path / "data-passing.png").stat().st_size > 0
 
 

@@ -1,9 +1,11 @@
 """foldrace: race cross-validation folds through interchangeable parallel executors.
 
 One fold-benchmark function (:func:`benchmark_fold`) runs through every executor in the
-registry (:data:`EXECUTORS`); :func:`race` times them against worker counts, checks that
-all of them produce bitwise-identical averaged scores, and :func:`plot_speedup` draws the
-speedup curves against the ideal and the granularity bound.
+registry (:data:`EXECUTORS`), on processes or threads, with a chosen start method and way
+of passing the data (:class:`ExecutorSpec`, :func:`parse_spec`); :func:`race` times them
+against worker counts, checks that all of them produce bitwise-identical averaged scores,
+and :func:`plot_speedup` draws the speedup curves against the ideal and the granularity
+bound.
 """
 
 from __future__ import annotations
@@ -19,7 +21,15 @@ from foldrace.errors import (
     TaskTimeoutError,
     WorkerDiedError,
 )
-from foldrace.executors import EXECUTORS, Executor, executor_names, get_executor
+from foldrace.executors import (
+    EXECUTORS,
+    Executor,
+    ExecutorSpec,
+    executor_names,
+    get_executor,
+    parse_spec,
+    standard_specs,
+)
 from foldrace.fold import FoldResult, FoldTask, benchmark_fold, mean_scores
 from foldrace.harness import race
 from foldrace.limits import best_makespan, granularity_bound, ideal_speedup
@@ -30,6 +40,7 @@ __all__ = [
     "EXECUTORS",
     "ROC_AUC",
     "Executor",
+    "ExecutorSpec",
     "FoldResult",
     "FoldTask",
     "FoldTaskError",
@@ -51,8 +62,10 @@ __all__ = [
     "granularity_bound",
     "ideal_speedup",
     "mean_scores",
+    "parse_spec",
     "plot_speedup",
     "race",
+    "standard_specs",
 ]
 
 

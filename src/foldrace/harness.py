@@ -167,15 +167,16 @@ def payload_sizes(spec: ExecutorSpec, workload: Workload, task: FoldTask) -> dic
 
     Threads and serial pickle nothing. ``task`` mode sends the function and every argument
     with each call (``map`` and ``starmap`` once per chunk); ``worker`` sends the shared
-    arguments once per worker; ``shared`` sends handles on shared memory once per worker.
-    For joblib's ``shared`` mode the handles stand in for its memory-mapped references.
+    arguments once per worker, and ``shared`` small handles on shared memory, except under
+    fork, where workers inherit what their initializer gets without any pickling. For
+    joblib's ``shared`` mode the handles stand in for its memory-mapped references.
     """
     if not spec.uses_processes:
         return {"bytes_per_task": 0, "bytes_per_worker": 0}
     common = workload.common_args
     fn, args = task_call(benchmark_fold, common, spec.data_passing)
     per_task = payload_bytes((fn, (*args, task)))
-    if spec.data_passing == "task":
+    if spec.data_passing == "task" or spec.start_method == "fork":
         per_worker = 0
     elif spec.data_passing == "worker":
         per_worker = payload_bytes(common)
