@@ -110,5 +110,6 @@ def test_a_race_over_data_modes_records_them(small_workload):
         "joblib/shared",
     }
     assert result.meta["configs"]["starmap/shared"]["data_passing"] == "shared"
-    assert result.meta["payload"]["starmap/worker"]["bytes_per_worker"] > 0
+    payload = result.meta["payload"]
+    assert payload["starmap/worker"]["bytes_per_task"] < payload["starmap"]["bytes_per_task"]
     assert ExecutorSpec.of("starmap", data_passing="shared").label == "starmap/shared"

@@ -176,7 +176,12 @@ def test_ctrl_c_saves_what_was_measured_and_exits_130(tmp_path):
     time.sleep(0.5)
     sent = time.monotonic()
     process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=30)
+    try:
+        _, err = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        pytest.fail("foldrace run did not exit within 30 s of Ctrl-C")
     assert time.monotonic() - sent < 2.0, "pools must be stopped within 2 s of Ctrl-C"
     assert process.returncode == 130
     assert "interrupted" in err

@@ -33,7 +33,9 @@ __all__ = ["FuturesExecutor", "FuturesMapExecutor", "SubmitExecutor"]
 class FuturesExecutor(Executor):
     """Base of the concurrent.futures executors: owns a process or thread pool executor.
 
-    Parameters are those of :class:`~foldrace.executors.pool.PoolExecutor`.
+    ``pool="process"`` runs ``ProcessPoolExecutor``, ``pool="thread"``
+    ``ThreadPoolExecutor``. Parameters are those of
+    :class:`~foldrace.executors.pool.PoolExecutor`.
     """
 
     family = "concurrent.futures"

@@ -153,11 +153,19 @@ class WorkerSetup:
         happens under spawn and forkserver when the main module cannot be imported safely.
         """
         deadline = time.monotonic() + STARTUP_SECONDS
+        try:
+            self._wait_ready(processes, deadline)
+        except BaseException:  # a worker that died, the deadline, or Ctrl-C
+            self.started.set()  # release start-up tasks that hold their workers
+            on_failure()
+            raise
+        self.started.set()
+
+    def _wait_ready(self, processes: Sequence[Any], deadline: float) -> None:
         for _ in range(self.executor.workers):
             while not self.ready.acquire(timeout=POLL_SECONDS):
                 dead = [p for p in processes if p.exitcode is not None]
                 if dead or time.monotonic() > deadline:
-                    on_failure()
                     if dead:
                         raise RuntimeError(
                             f"a worker process exited while starting (exit code "
@@ -169,7 +177,6 @@ class WorkerSetup:
                         f"the {self.executor.workers} workers did not all start within "
                         f"{STARTUP_SECONDS:g} s"
                     )
-        self.started.set()
 
     def hold(self) -> tuple[Callable[..., Any], tuple[Any, ...]]:
         """A task (function, arguments) that holds its worker until all have started."""
@@ -199,45 +206,21 @@ class WorkerSetup:
 class PoolExecutor(Executor):
     """Base of the ``multiprocessing.Pool`` executors: owns the pool and waits safely.
 
+    ``pool="process"`` runs ``multiprocessing.Pool``, ``pool="thread"``
+    ``multiprocessing.pool.ThreadPool`` (the same API).
+
     Parameters
     ----------
-    workers : int
-        Number of workers.
-    pool : {"process", "thread"}
-        ``multiprocessing.Pool`` or ``multiprocessing.pool.ThreadPool``.
-    start_method : str, optional
-        ``"fork"``, ``"spawn"`` or ``"forkserver"``; :data:`DEFAULT_START_METHOD` if
-        omitted (never the platform's implicit default). Process pools only.
-    data_passing : {"task", "worker", "shared"}
-        How process workers get the shared arguments (:mod:`foldrace.executors.data`).
     chunksize : int, optional
         Tasks per chunk for ``map``, ``starmap`` and ``imap_unordered``; each method's
         own default if omitted.
-    timeout : float, optional
-        Seconds one run may take (see :class:`~foldrace.executors.base.Executor`).
-    blas_threads : int or None
-        Inner BLAS/OpenMP threads per worker (see :class:`~foldrace.executors.base.Executor`).
+    **options
+        ``pool``, ``start_method``, ``data_passing``, ``timeout``, ``blas_threads``: see
+        :class:`~foldrace.executors.base.Executor`.
     """
 
-    def __init__(
-        self,
-        workers: int = 1,
-        *,
-        pool: str | None = None,
-        start_method: str | None = None,
-        data_passing: str = "task",
-        chunksize: int | None = None,
-        timeout: float | None = None,
-        blas_threads: int | None = 1,
-    ) -> None:
-        super().__init__(
-            workers,
-            pool=pool,
-            start_method=start_method,
-            data_passing=data_passing,
-            timeout=timeout,
-            blas_threads=blas_threads,
-        )
+    def __init__(self, workers: int = 1, *, chunksize: int | None = None, **options: Any) -> None:
+        super().__init__(workers, **options)
         self.chunksize = chunksize
         self._pool: Pool | None = None
         self._setup: WorkerSetup | None = None
