@@ -22,21 +22,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from foldrace import EXECUTORS, RaceError, Workload, default_workload, race
+from foldrace import RaceError, Workload, default_workload, race
+from foldrace.executors import parse_spec, standard_specs
 from foldrace.testing import CrashingClassifier, FailingClassifier, SlowClassifier, uneven_folds
 
 HEALTHY = 20.0 / 120  # seconds per training sample of the healthy folds
 TIMEOUT = 0.5
 
 
-def faults(stamp: str, serial: bool) -> dict[str, tuple[object, float | None]]:
-    """Fault name -> (estimator, timeout)."""
+def faults(stamp: str, serial: bool, processes: bool) -> dict[str, tuple[object, float | None]]:
+    """Fault name -> (estimator, timeout). Only processes can die alone."""
     spare = None if serial else os.getpid()
     found = {
         "fit raises": (FailingClassifier(60, HEALTHY, spare, stamp), None),
         f"past a {TIMEOUT:g} s timeout": (SlowClassifier(HEALTHY, spare, stamp), TIMEOUT),
     }
-    if not serial:
+    if processes:
         found["worker exits (os._exit)"] = (
             CrashingClassifier(41, "exit", HEALTHY, spare, stamp),
             None,
@@ -54,7 +55,7 @@ def detection_seconds(name: str, estimator: object, timeout: float | None, stamp
     folds = uneven_folds(300, train_sizes=(40, 240, 120), test_size=20)
     workload = Workload(base.X, base.y, {"m": estimator}, folds=folds)
     stamp.write_text("")
-    workers = 1 if name == "serial" else 2
+    workers = 2 if parse_spec(name).executor_class.parallel else 1
     try:
         race(workload, [name], [workers], repeats=1, warmup=0, timeout=timeout)
     except RaceError:
@@ -90,22 +91,26 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         stamp = Path(scratch) / "stamp"
-        for name, cls in EXECUTORS.items():
-            for fault, (estimator, timeout) in faults(str(stamp), not cls.parallel).items():
+        for spec in standard_specs():
+            name, cls = spec.label, spec.executor_class
+            found = faults(str(stamp), not cls.parallel, spec.uses_processes)
+            for fault, (estimator, timeout) in found.items():
                 times = [
                     detection_seconds(name, estimator, timeout, stamp) for _ in range(args.runs)
                 ]
                 rows.append((fault, name, statistics.median(times) * 1000))
     ctrl_c = statistics.median(ctrl_c_seconds() for _ in range(args.runs)) * 1000
     table = pd.DataFrame(rows, columns=["fault", "executor", "ms"])
-    table = table.pivot(index="fault", columns="executor", values="ms")[list(EXECUTORS)]
+    order = list(dict.fromkeys(table["executor"]))
+    table = table.pivot(index="executor", columns="fault", values="ms").loc[order]
+    table = table[list(dict.fromkeys(fault for fault, _, _ in rows))]
     shown = table.map(lambda v: "n/a" if pd.isna(v) else f"{v:.0f}")
     lines = [
-        "| fault | " + " | ".join(shown.columns) + " |",
+        "| executor | " + " | ".join(shown.columns) + " |",
         "|---" * (len(shown.columns) + 1) + "|",
-        *(f"| {fault} | " + " | ".join(row) + " |" for fault, row in shown.iterrows()),
-        f"| Ctrl-C during `foldrace run` (SIGINT to exit) | {ctrl_c:.0f} (whichever runs) |"
-        + " |" * (len(shown.columns) - 1),
+        *(f"| `{name}` | " + " | ".join(row) + " |" for name, row in shown.iterrows()),
+        "",
+        f"Ctrl-C during `foldrace run` (SIGINT to exit, whichever pool runs): {ctrl_c:.0f} ms.",
     ]
     markdown = "\n".join(lines)
     print(f"Median time to detection, ms, of {args.runs} runs each:\n{markdown}")

@@ -12,13 +12,14 @@ from __future__ import annotations
 import multiprocessing
 import numbers
 import os
+import sys
 import time
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Self
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from foldrace.errors import InputError
 
@@ -134,10 +135,26 @@ def limit_inner_threads(threads: int | None, *, inherited: bool = False) -> None
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = str(threads)
     if not inherited:
-        _LIMITS.append(threadpool_limits(limits=threads))
+        _LIMITS.append(limit_threads_here(threads))
 
 
 _LIMITS: list[Any] = []  # keeps this process's limits alive
+_CONTROLLERS: dict[int, ThreadpoolController] = {}
+
+
+def limit_threads_here(threads: int) -> Any:
+    """Limit BLAS/OpenMP threads in this process (this thread, for OpenMP) until restored.
+
+    Like ``threadpoolctl.threadpool_limits``, with the scan for loaded libraries done once
+    per set of imported modules rather than on every call (3.4 ms each time, measured).
+    Returns the limiter; call ``restore_original_limits()`` on it to lift the limit.
+    """
+    key = len(sys.modules)
+    controller = _CONTROLLERS.get(key)
+    if controller is None:
+        _CONTROLLERS.clear()
+        controller = _CONTROLLERS[key] = ThreadpoolController()
+    return controller.limit(limits=threads)
 
 
 def check_timeout(timeout: object) -> float | None:

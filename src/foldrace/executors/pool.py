@@ -29,10 +29,8 @@ from functools import partial
 from multiprocessing.pool import AsyncResult, Pool, ThreadPool
 from typing import Any
 
-from threadpoolctl import threadpool_limits
-
 from foldrace.errors import TaskTimeoutError, WorkerDiedError
-from foldrace.executors.base import Executor, limit_inner_threads
+from foldrace.executors.base import Executor, limit_inner_threads, limit_threads_here
 from foldrace.executors.data import SharedData, set_worker_data, task_call
 
 __all__ = [
@@ -93,7 +91,7 @@ def hold_until_all_started() -> None:
 def start_thread(ready: threading.Semaphore, blas_threads: int | None) -> None:
     """Thread initializer: limit inner threads (OpenMP's limit is per thread), report ready."""
     if blas_threads is not None:
-        threadpool_limits(limits=blas_threads)
+        limit_threads_here(blas_threads)
     ready.release()
 
 
@@ -136,7 +134,7 @@ class WorkerSetup:
                 forked,
             )
             if forked and executor.blas_threads is not None:  # inherited by the workers
-                self._limits = threadpool_limits(limits=executor.blas_threads)
+                self._limits = limit_threads_here(executor.blas_threads)
         else:
             self.context = None
             self.ready = threading.Semaphore(0)
@@ -144,7 +142,7 @@ class WorkerSetup:
             self.initializer = start_thread
             self.initargs = (self.ready, executor.blas_threads)
             if executor.blas_threads is not None:
-                self._limits = threadpool_limits(limits=executor.blas_threads)
+                self._limits = limit_threads_here(executor.blas_threads)
 
     def wait_ready(self, processes: Sequence[Any], on_failure: Callable[[], None]) -> None:
         """Wait until every worker has run its initializer; else clean up and raise.

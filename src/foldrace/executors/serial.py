@@ -9,10 +9,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from threadpoolctl import threadpool_limits
-
 from foldrace.errors import InputError, TaskTimeoutError
-from foldrace.executors.base import Executor
+from foldrace.executors.base import Executor, limit_threads_here
 
 __all__ = ["SerialExecutor"]
 
@@ -44,7 +42,7 @@ class SerialExecutor(Executor):
         limits = (
             contextlib.nullcontext()
             if self.blas_threads is None
-            else threadpool_limits(limits=self.blas_threads)
+            else limit_threads_here(self.blas_threads)
         )
         with _alarm(self.timeout), limits:
             results = []
