@@ -182,6 +182,18 @@ def build_parser() -> argparse.ArgumentParser:
         f"{DEFAULT_START_METHOD}, set explicitly, whatever the platform's own default)",
     )
     run.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="run dask executors on this Dask scheduler's cluster, left running (default: a "
+        "local cluster on 127.0.0.1, started and stopped for the race)",
+    )
+    run.add_argument(
+        "--ray-address",
+        metavar="HOST:PORT",
+        help="run ray executors on this Ray cluster, left running (default: a local Ray "
+        "instance, started and stopped for the race)",
+    )
+    run.add_argument(
         "--blas-threads",
         type=_count(1),
         default=1,
@@ -383,6 +395,8 @@ def _run(args: argparse.Namespace) -> int:
             start_method=args.start_method,
             pools=args.pools,
             data_passing=args.data_passing,
+            dask_scheduler=args.scheduler,
+            ray_address=args.ray_address,
             blas_threads=None if args.no_blas_limit else args.blas_threads,
             progress=not args.quiet,
         )

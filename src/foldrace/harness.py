@@ -13,6 +13,7 @@ The first ``warmup`` runs of each cell are thrown away. The serial executor alwa
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import sys
 import time
@@ -23,6 +24,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from foldrace.clusters import open_cluster
 from foldrace.errors import (
     FoldTaskError,
     InputError,
@@ -32,6 +34,7 @@ from foldrace.errors import (
 )
 from foldrace.executors import (
     BLOG_STRATEGIES,
+    CLUSTER_POOLS,
     ExecutorSpec,
     check_workers,
     expand_specs,
@@ -128,12 +131,13 @@ def timed_run(
     timeout: float | None = None,
     start_method: str | None = None,
     blas_threads: int | None = 1,
+    address: str | None = None,
 ) -> tuple:
     """Run one executor configuration once, timing its phases apart.
 
     ``executor`` is a label such as ``"map/thread"`` or an
     :class:`~foldrace.executors.spec.ExecutorSpec`; ``start_method`` applies to labels
-    that name none.
+    that name none; ``address`` is the cluster of a ``ray`` or ``dask`` pool.
 
     Returns
     -------
@@ -148,7 +152,10 @@ def timed_run(
     """
     spec = _spec(executor, start_method)
     common = workload.common_args
-    pool = spec.build(workers, timeout=timeout, blas_threads=blas_threads).bind(common)
+    options: dict[str, Any] = {"timeout": timeout, "blas_threads": blas_threads}
+    if address is not None:
+        options["address"] = address
+    pool = spec.build(workers, **options).bind(common)
     t0 = time.perf_counter()
     with pool:
         started = time.time()
@@ -171,7 +178,7 @@ def payload_sizes(spec: ExecutorSpec, workload: Workload, task: FoldTask) -> dic
     fork, where workers inherit what their initializer gets without any pickling. For
     joblib's ``shared`` mode the handles stand in for its memory-mapped references.
     """
-    if not spec.uses_processes:
+    if spec.pool in (None, "thread"):
         return {"bytes_per_task": 0, "bytes_per_worker": 0}
     common = workload.common_args
     fn, args = task_call(benchmark_fold, common, spec.data_passing)
@@ -239,6 +246,14 @@ def _failure(name: str, workers: int, tasks: Sequence[FoldTask], exc: BaseExcept
             str(exc) + (where if folds else ""),
             fold=folds[0] if len(folds) == 1 else None,
         )
+    if "deserialization of the task graph" in str(exc):
+        return RaceError(
+            name,
+            workers,
+            f"{type(exc).__name__}: {exc} (the Dask scheduler unpickles task specifications: "
+            "foldrace, and any module holding your estimators, must be importable where "
+            "the scheduler runs; install them in the scheduler's environment)",
+        )
     return RaceError(name, workers, f"{type(exc).__name__}: {exc}")
 
 
@@ -265,6 +280,8 @@ def race(
     pools: str | Iterable[str] | None = None,
     data_passing: str | Iterable[str] | None = None,
     blas_threads: int | None = 1,
+    dask_scheduler: str | None = None,
+    ray_address: str | None = None,
     progress: bool = False,
 ) -> RaceResult:
     """Time every executor at every worker count and check that all agree on the scores.
@@ -303,6 +320,11 @@ def race(
     blas_threads : int or None
         Inner BLAS/OpenMP threads per worker, and in the serial run (threadpoolctl): 1 by
         default, so parallel workers do not oversubscribe the cores; None for no limit.
+    dask_scheduler, ray_address : str, optional
+        Clusters for the ``dask`` and ``ray`` pool kinds (``"tcp://HOST:PORT"``,
+        ``"HOST:PORT"``), joined and left running. Without them, foldrace starts a local
+        cluster on 127.0.0.1 for the race and stops it afterwards; its start-up is recorded
+        in ``meta["clusters"]``, apart from the runs.
     progress : bool
         Show a progress bar on standard error.
 
@@ -368,8 +390,22 @@ def race(
         "complete": True,
     }
     total = len(granularities) * len(cells) * (warmup + repeats)
+    kinds = list(dict.fromkeys(s.pool for s in specs if s.pool in CLUSTER_POOLS))
+    joined = {"dask": dask_scheduler, "ray": ray_address}
+    addresses: dict[str, str] = {}
+    meta["clusters"] = {}
     try:
-        with tqdm(total=total, desc="race", unit="run", disable=not progress) as bar:
+        with (
+            contextlib.ExitStack() as stack,
+            tqdm(total=total, desc="race", unit="run", disable=not progress) as bar,
+        ):
+            for kind in kinds:
+                bar.set_postfix_str(f"starting the {kind} cluster")
+                cluster = stack.enter_context(
+                    open_cluster(kind, max(w for _, w in cells), joined[kind])
+                )
+                addresses[kind] = cluster.address
+                meta["clusters"][kind] = cluster.describe()
             for g in granularities:
                 for spec, w in cells:
                     name = spec.label
@@ -377,7 +413,13 @@ def race(
                     for repeat in range(-warmup, repeats):
                         try:
                             *phases, results = timed_run(
-                                spec, w, workload, tasks[g], timeout, blas_threads=blas_threads
+                                spec,
+                                w,
+                                workload,
+                                tasks[g],
+                                timeout,
+                                blas_threads=blas_threads,
+                                address=addresses.get(spec.pool or ""),
                             )
                         except (RaceError, KeyboardInterrupt):
                             raise

@@ -16,6 +16,7 @@ import pandas as pd
 
 from foldrace.errors import InputError
 from foldrace.executors.base import (
+    CLUSTER_POOLS,
     DATA_MODES,
     DEFAULT_START_METHOD,
     POOLS,
@@ -26,6 +27,7 @@ from foldrace.executors.base import (
     max_workers,
     usable_cpus,
 )
+from foldrace.executors.dask_client import DaskMapExecutor, DaskSubmitExecutor
 from foldrace.executors.futures import FuturesMapExecutor, SubmitExecutor
 from foldrace.executors.joblib_parallel import JoblibExecutor
 from foldrace.executors.pool import (
@@ -37,10 +39,17 @@ from foldrace.executors.pool import (
     StarmapExecutor,
 )
 from foldrace.executors.serial import SerialExecutor
-from foldrace.executors.spec import ExecutorSpec, expand_specs, parse_spec, standard_specs
+from foldrace.executors.spec import (
+    ExecutorSpec,
+    cluster_specs,
+    expand_specs,
+    parse_spec,
+    standard_specs,
+)
 
 __all__ = [
     "BLOG_STRATEGIES",
+    "CLUSTER_POOLS",
     "DATA_MODES",
     "DEFAULT_START_METHOD",
     "EXECUTORS",
@@ -51,6 +60,7 @@ __all__ = [
     "check_start_method",
     "check_timeout",
     "check_workers",
+    "cluster_specs",
     "executor_names",
     "executor_table",
     "expand_specs",
@@ -71,6 +81,8 @@ _CLASSES: tuple[type[Executor], ...] = (
     SubmitExecutor,
     FuturesMapExecutor,
     JoblibExecutor,
+    DaskSubmitExecutor,
+    DaskMapExecutor,
 )
 
 EXECUTORS = MappingProxyType({cls.name: cls for cls in _CLASSES})
@@ -95,13 +107,14 @@ def executor_table() -> pd.DataFrame:
     for name, cls in EXECUTORS.items():
         processes = "process" in cls.pools
         methods = cls.start_methods or multiprocessing.get_all_start_methods()
+        moving = [m for m in cls.data_modes if any(m in cls.data_modes_for(p) for p in cls.pools)]
         rows.append(
             {
                 "executor": name,
                 "family": cls.family,
                 "pools": ", ".join(cls.pools) or "-",
                 "start methods": ", ".join(methods) if processes else "-",
-                "data passing": ", ".join(cls.data_modes) if processes else "-",
+                "data passing": ", ".join(moving) or "-",
                 "schedule": cls.schedule,
                 "summary": cls.summary,
             }

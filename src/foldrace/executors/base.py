@@ -24,8 +24,10 @@ from threadpoolctl import ThreadpoolController
 from foldrace.errors import InputError
 
 __all__ = [
+    "CLUSTER_POOLS",
     "DATA_MODES",
     "DEFAULT_START_METHOD",
+    "LOCAL_POOLS",
     "POOLS",
     "Executor",
     "check_blas_threads",
@@ -172,9 +174,15 @@ def check_timeout(timeout: object) -> float | None:
     return float(timeout)
 
 
-POOLS = ("process", "thread")
-"""Kinds of worker: processes (own memory, started with a start method) or threads (one
-process, shared memory, the GIL)."""
+LOCAL_POOLS = ("process", "thread")
+"""Kinds of worker on this machine: processes (own memory, started with a start method) or
+threads (one process, shared memory, the GIL)."""
+
+CLUSTER_POOLS = ("ray", "dask")
+"""Kinds of worker on a cluster (see :mod:`foldrace.clusters`)."""
+
+POOLS = LOCAL_POOLS + CLUSTER_POOLS
+"""Every kind of worker."""
 
 DATA_MODES = ("task", "worker", "shared")
 """How process workers get the shared arguments (the data): pickled with every task, once
@@ -202,6 +210,9 @@ class Executor(ABC):
         :data:`DEFAULT_START_METHOD` if omitted. Only for process pools.
     data_passing : {"task", "worker", "shared"}
         How process workers get the shared arguments: see :mod:`foldrace.executors.data`.
+    address : str, optional
+        For the cluster pool kinds (``"ray"``, ``"dask"``): the cluster to run on, as
+        :func:`foldrace.clusters.open_cluster` gives it.
     timeout : float, optional
         Seconds one :meth:`run` may take before it raises
         :class:`~foldrace.errors.TaskTimeoutError`; a last line of defence, not the way
@@ -217,7 +228,7 @@ class Executor(ABC):
     summary: ClassVar[str]
     schedule: ClassVar[str] = "list"
     parallel: ClassVar[bool] = True
-    pools: ClassVar[tuple[str, ...]] = POOLS
+    pools: ClassVar[tuple[str, ...]] = LOCAL_POOLS
     """Kinds of worker this executor can run on, the default first; empty for serial."""
     start_methods: ClassVar[tuple[str, ...] | None] = None
     """Start methods for its process pool; None for all the platform has."""
@@ -231,6 +242,7 @@ class Executor(ABC):
         pool: str | None = None,
         start_method: str | None = None,
         data_passing: str = "task",
+        address: str | None = None,
         timeout: float | None = None,
         blas_threads: int | None = 1,
     ) -> None:
@@ -246,10 +258,21 @@ class Executor(ABC):
         if self.start_method is not None and self.start_methods is None and start_method is None:
             self.start_method = DEFAULT_START_METHOD
         self.data_passing = _check_axis(
-            self, "data passing", data_passing, self.data_modes if processes else ()
+            self, "data passing", data_passing, self.data_modes_for(self.pool_kind)
         )
         self.data_passing = self.data_passing or "task"
+        self.address = address
+        """Cluster address for the cluster pool kinds (None: not on a cluster)."""
         self._common: tuple[Any, ...] | None = None
+
+    @classmethod
+    def data_modes_for(cls, pool: str | None) -> tuple[str, ...]:
+        """Data passing modes on ``pool`` workers: none for threads (they share memory)."""
+        if pool in (None, "thread"):
+            return ()
+        if pool == "dask":  # no per-worker initializer: scatter or send with every task
+            return tuple(m for m in cls.data_modes if m != "worker")
+        return cls.data_modes
 
     @property
     def uses_processes(self) -> bool:

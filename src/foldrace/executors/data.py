@@ -7,7 +7,9 @@ Three modes, chosen with ``data=`` on a process executor::
     shared  arrays copied once into shared memory; each       multiprocessing.shared_memory
             worker maps them, tasks carry small handles
 
-Threads need none of this: they share the parent's memory, so nothing is copied. In the
+Threads need none of this: they share the parent's memory, so nothing is copied. On a
+cluster, ``shared`` means the cluster's own store: Ray's object store (``ray.put``) or
+Dask's workers' memory (``Client.scatter``). In the
 ``worker`` and ``shared`` modes a task sends ``call_with_worker_data(fn, item)`` and the
 worker supplies the shared arguments from what it received at start-up.
 """
@@ -25,10 +27,12 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "RayObject",
     "SharedArray",
     "SharedData",
     "call_with_worker_data",
     "payload_bytes",
+    "ray_handles",
     "set_worker_data",
     "task_call",
 ]
@@ -69,6 +73,26 @@ def _attach_untracked(name: str) -> shared_memory.SharedMemory:
         return shared_memory.SharedMemory(name)
     finally:
         resource_tracker.register = register
+
+
+@dataclass(frozen=True)
+class RayObject:
+    """A handle on a value in Ray's object store, put there once by the driver."""
+
+    ref: Any
+
+    def attach(self) -> Any:
+        """Fetch the value in this worker (numpy arrays come back zero-copy, read-only)."""
+        import ray
+
+        return ray.get(self.ref)
+
+
+def ray_handles(common: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``common`` with every numpy array put once into Ray's object store."""
+    import ray
+
+    return tuple(RayObject(ray.put(v)) if isinstance(v, np.ndarray) else v for v in common)
 
 
 class SharedData:
@@ -115,7 +139,9 @@ def set_worker_data(payload: tuple[Any, ...] | None) -> None:
     global _WORKER_DATA
     if payload is None:
         return
-    _WORKER_DATA = tuple(v.attach() if isinstance(v, SharedArray) else v for v in payload)
+    _WORKER_DATA = tuple(
+        v.attach() if isinstance(v, SharedArray | RayObject) else v for v in payload
+    )
 
 
 def call_with_worker_data(fn: Callable[..., Any], item: Any) -> Any:

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import itertools
 import os
 import signal
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures.process import BrokenProcessPool
-from functools import partial
 from typing import Any
 
 from foldrace.errors import TaskTimeoutError, WorkerDiedError
@@ -34,18 +34,28 @@ class FuturesExecutor(Executor):
     """Base of the concurrent.futures executors: owns a process or thread pool executor.
 
     ``pool="process"`` runs ``ProcessPoolExecutor``, ``pool="thread"``
-    ``ThreadPoolExecutor``. Parameters are those of
+    ``ThreadPoolExecutor`` and ``pool="dask"`` a Dask cluster through
+    ``client.get_executor(pure=False)``. Parameters are those of
     :class:`~foldrace.executors.pool.PoolExecutor`.
     """
 
     family = "concurrent.futures"
+    pools = ("process", "thread", "dask")
 
     def __init__(self, workers: int = 1, *, chunksize: int | None = None, **options: Any) -> None:
         super().__init__(workers, **options)
         self.chunksize = chunksize
         self._executor: cf.Executor | None = None
         self._setup: WorkerSetup | None = None
+        self._dask: Any = None
         self._processes: list[Any] = []
+
+    def _call(
+        self, fn: Callable[..., Any], common: tuple[Any, ...]
+    ) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        if self._dask is not None:
+            return fn, self._dask.call_args(common)
+        return self._setup.call(fn, common)
 
     def start(self) -> None:
         """Start the executor and one worker per slot, and wait until all are ready.
@@ -54,6 +64,12 @@ class FuturesExecutor(Executor):
         submitting one task per worker that holds it until all have started starts them
         all; their initializer reports each one ready.
         """
+        if self.pool_kind == "dask":  # the cluster's workers are already running
+            from foldrace.executors.dask_client import DaskConnection
+
+            self._dask = DaskConnection(self)
+            self._executor = self._dask.client.get_executor(**self._dask.options())
+            return
         self._setup = setup = WorkerSetup(self)
         try:
             if setup.context is None:
@@ -85,6 +101,14 @@ class FuturesExecutor(Executor):
         """
         executor, self._executor = self._executor, None
         setup, self._setup = self._setup, None
+        dask, self._dask = self._dask, None
+        if dask is not None:
+            try:
+                if executor is not None:
+                    executor.shutdown(wait=not abort)
+            finally:
+                dask.close(abort)
+            return
         try:
             if executor is None:
                 return
@@ -106,7 +130,7 @@ class FuturesExecutor(Executor):
     @property
     def executor(self) -> cf.Executor:
         """The running concurrent.futures executor; only inside the ``with`` block."""
-        if self._executor is None or self._setup is None:
+        if self._executor is None or (self._setup is None and self._dask is None):
             raise RuntimeError(f"{self!r} is not started: use it as a context manager")
         return self._executor
 
@@ -138,7 +162,7 @@ class SubmitExecutor(FuturesExecutor):
         order; a broken process pool names the worker that died.
         """
         executor, deadline = self.executor, self.deadline()
-        fn, common = self._setup.call(fn, common)
+        fn, common = self._call(fn, common)
         futures = {executor.submit(fn, *common, item): i for i, item in enumerate(items)}
         results: dict[int, Any] = {}
         try:
@@ -166,12 +190,13 @@ class FuturesMapExecutor(FuturesExecutor):
         ones are done.
         """
         executor, deadline = self.executor, self.deadline()
-        fn, common = self._setup.call(fn, common)
+        fn, common = self._call(fn, common)
         options = {"chunksize": self.chunksize} if self.chunksize and self.uses_processes else {}
         results: list[Any] = []
-        try:
+        try:  # the shared arguments as constant iterables: a cluster resolves them per call
+            columns = [list(itertools.repeat(value, len(items))) for value in common]
             iterator = executor.map(
-                partial(fn, *common), items, timeout=self._remaining(deadline), **options
+                fn, *columns, items, timeout=self._remaining(deadline), **options
             )
             results.extend(iterator)
         except cf.TimeoutError:

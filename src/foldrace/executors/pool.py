@@ -31,7 +31,7 @@ from typing import Any
 
 from foldrace.errors import TaskTimeoutError, WorkerDiedError
 from foldrace.executors.base import Executor, limit_inner_threads, limit_threads_here
-from foldrace.executors.data import SharedData, set_worker_data, task_call
+from foldrace.executors.data import SharedData, ray_handles, set_worker_data, task_call
 
 __all__ = [
     "ApplyAsyncExecutor",
@@ -78,6 +78,12 @@ def start_worker(
     ready.release()
 
 
+def start_ray_worker(blas_threads: int | None, data: tuple[Any, ...] | None) -> None:
+    """Ray actor initializer: limit inner threads and take the data (Ray waits for it)."""
+    limit_inner_threads(blas_threads)
+    set_worker_data(data)
+
+
 def hold_until_all_started() -> None:
     """A start-up task that keeps its worker busy until every worker has started.
 
@@ -108,22 +114,16 @@ class WorkerSetup:
         self.executor = executor
         self.shared: SharedData | None = None
         self._limits: Any = None
-        if executor.uses_processes:
+        if executor.pool_kind == "ray":
+            self.context = None
+            payload = _payload(executor, ray_handles)
+            self.initializer = start_ray_worker
+            self.initargs = (executor.blas_threads, payload)
+        elif executor.uses_processes:
             self.context = multiprocessing.get_context(executor.start_method)
             self.ready: Any = self.context.Semaphore(0)
             self.started: Any = self.context.Event()
-            payload = None
-            if executor.data_passing != "task":
-                if executor._common is None:
-                    raise RuntimeError(
-                        f"data_passing={executor.data_passing!r} needs the shared arguments "
-                        "before the pool starts: call bind(common) first"
-                    )
-                if executor.data_passing == "shared":
-                    self.shared = SharedData(executor._common)
-                    payload = self.shared.handles
-                else:
-                    payload = executor._common
+            payload = _payload(executor, self._share)
             self.initializer: Callable[..., None] = start_worker
             forked = executor.start_method == "fork"
             self.initargs: tuple[Any, ...] = (
@@ -143,6 +143,10 @@ class WorkerSetup:
             self.initargs = (self.ready, executor.blas_threads)
             if executor.blas_threads is not None:
                 self._limits = limit_threads_here(executor.blas_threads)
+
+    def _share(self, common: tuple[Any, ...]) -> tuple[Any, ...]:
+        self.shared = SharedData(common)
+        return self.shared.handles
 
     def wait_ready(self, processes: Sequence[Any], on_failure: Callable[[], None]) -> None:
         """Wait until every worker has run its initializer; else clean up and raise.
@@ -201,11 +205,28 @@ class WorkerSetup:
         return task_call(fn, common, executor.data_passing)
 
 
+def _payload(
+    executor: Executor, share: Callable[[tuple[Any, ...]], tuple[Any, ...]]
+) -> tuple[Any, ...] | None:
+    """What the initializer hands each worker: nothing, the shared arguments, or handles."""
+    if executor.data_passing == "task":
+        return None
+    if executor._common is None:
+        raise RuntimeError(
+            f"data_passing={executor.data_passing!r} needs the shared arguments "
+            "before the pool starts: call bind(common) first"
+        )
+    if executor.data_passing == "shared":
+        return share(executor._common)
+    return executor._common
+
+
 class PoolExecutor(Executor):
     """Base of the ``multiprocessing.Pool`` executors: owns the pool and waits safely.
 
     ``pool="process"`` runs ``multiprocessing.Pool``, ``pool="thread"``
-    ``multiprocessing.pool.ThreadPool`` (the same API).
+    ``multiprocessing.pool.ThreadPool`` and ``pool="ray"``
+    ``ray.util.multiprocessing.Pool`` (Ray actors on a cluster): the same API.
 
     Parameters
     ----------
@@ -216,6 +237,8 @@ class PoolExecutor(Executor):
         ``pool``, ``start_method``, ``data_passing``, ``timeout``, ``blas_threads``: see
         :class:`~foldrace.executors.base.Executor`.
     """
+
+    pools = ("process", "thread", "ray")
 
     def __init__(self, workers: int = 1, *, chunksize: int | None = None, **options: Any) -> None:
         super().__init__(workers, **options)
@@ -239,6 +262,11 @@ class PoolExecutor(Executor):
         time rather than in the first tasks' time.
         """
         self._setup = setup = WorkerSetup(self)
+        if self.pool_kind == "ray":  # Ray's pool returns once every actor answers a ping
+            from ray.util.multiprocessing import Pool as RayPool
+
+            self._pool = RayPool(self.workers, setup.initializer, setup.initargs)
+            return
         try:
             if setup.context is None:
                 self._pool = ThreadPool(self.workers, setup.initializer, setup.initargs)
@@ -263,7 +291,7 @@ class PoolExecutor(Executor):
                 return
             if abort:
                 pool.terminate()
-                if self.uses_processes:
+                if self.pool_kind in ("process", "ray"):
                     pool.join()
             else:
                 pool.close()

@@ -20,9 +20,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from foldrace.errors import InputError
-from foldrace.executors.base import DATA_MODES, DEFAULT_START_METHOD, POOLS, Executor
+from foldrace.executors.base import (
+    CLUSTER_POOLS,
+    DATA_MODES,
+    DEFAULT_START_METHOD,
+    LOCAL_POOLS,
+    POOLS,
+    Executor,
+)
 
-__all__ = ["ExecutorSpec", "expand_specs", "parse_spec", "standard_specs"]
+__all__ = ["ExecutorSpec", "cluster_specs", "expand_specs", "parse_spec", "standard_specs"]
 
 
 def _registry() -> Any:
@@ -175,13 +182,14 @@ def _of(
         if open_pool not in cls.pools:
             return None
         pool = open_pool
-    processes = (pool or (cls.pools or (None,))[0]) == "process"
+    kind = pool or (cls.pools or (None,))[0]
     method = axes.get("start_method")
-    if method is None and processes and cls.start_methods is None:
+    if method is None and kind == "process" and cls.start_methods is None:
         method = start_method
     data = axes.get("data", "task")
-    if "data" not in axes and processes and open_data is not None:
-        if open_data not in cls.data_modes:
+    modes = cls.data_modes_for(kind)
+    if "data" not in axes and modes and open_data is not None:
+        if open_data not in modes:
             return None
         data = open_data
     return ExecutorSpec.of(strategy, pool, method, data)
@@ -222,9 +230,19 @@ def expand_specs(
 
 
 def standard_specs() -> list[ExecutorSpec]:
-    """Every strategy on every pool kind it offers, with default options; serial first."""
+    """Every strategy on every local pool kind it offers, default options; serial first."""
     return [
         ExecutorSpec.of(name, pool)
         for name, cls in _registry().items()
-        for pool in (cls.pools or (None,))
+        for pool in ([p for p in cls.pools if p in LOCAL_POOLS] or [None] * (not cls.pools))
+    ]
+
+
+def cluster_specs(kinds: tuple[str, ...] = CLUSTER_POOLS) -> list[ExecutorSpec]:
+    """Every strategy on every cluster pool kind in ``kinds`` it offers, default options."""
+    return [
+        ExecutorSpec.of(name, pool)
+        for name, cls in _registry().items()
+        for pool in cls.pools
+        if pool in kinds
     ]

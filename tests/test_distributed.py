@@ -1,0 +1,166 @@
+"""Dask distributed, for real: a scheduler and workers started as processes on 127.0.0.1.
+
+The module fixture starts ``dask scheduler`` and two ``dask worker`` processes on free
+ports and stops them all afterwards; other tests let foldrace start its own LocalCluster.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from foldrace import InputError, RaceError, Workload, race
+from foldrace.clusters import import_extra, open_cluster
+from foldrace.executors import cluster_specs
+from foldrace.testing import CrashingClassifier, uneven_folds
+
+distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
+
+DASK = Path(sys.executable).with_name("dask")
+DASK_LABELS = [spec.label for spec in cluster_specs(("dask",))]
+IMPORT_BLOCKER = (
+    "import sys; sys.modules['foldrace'] = None; "
+    "from distributed.cli.dask_scheduler import main; main()"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_cluster(scheduler: list[str], workers: int) -> tuple[str, list[subprocess.Popen]]:
+    """Start a scheduler command and ``workers`` single-threaded workers; wait for them."""
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    processes = [
+        subprocess.Popen(
+            [*scheduler, "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **quiet
+        )
+    ]
+    for _ in range(workers):
+        processes.append(
+            subprocess.Popen(
+                [str(DASK), "worker", address, "--nthreads", "1", "--no-dashboard",
+                 "--host", "127.0.0.1", "--death-timeout", "60"],
+                **quiet,
+            )
+        )  # fmt: skip
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with distributed.Client(address, timeout="2s") as client:
+                if len(client.scheduler_info(n_workers=-1)["workers"]) >= workers:
+                    return address, processes
+        except OSError:
+            pass
+        time.sleep(0.5)
+    _stop(processes)
+    raise RuntimeError("the Dask cluster did not start")
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for process in reversed(processes):
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """A real scheduler and two workers on 127.0.0.1, stopped after the module."""
+    address, processes = _start_cluster([str(DASK), "scheduler"], workers=2)
+    yield address
+    _stop(processes)
+
+
+def test_every_dask_executor_gives_the_serial_scores_on_a_real_cluster(
+    small_workload, dask_cluster
+):
+    result = race(
+        small_workload, DASK_LABELS, [1, 2], repeats=1, warmup=0,
+        data_passing=["task", "shared"], dask_scheduler=dask_cluster,
+    )  # fmt: skip
+    assert result.check().identical
+    assert set(result.timings["executor"]) == {"serial"} | {
+        f"{label}{mode}" for label in DASK_LABELS for mode in ("", "/shared")
+    }
+    cluster = result.meta["clusters"]["dask"]
+    assert cluster == {**cluster, "address": dask_cluster, "embedded": False, "workers": 2}
+    tasks = result.tasks[result.tasks["executor"] == "dask_submit"]
+    assert len(set(tasks[tasks["workers"] == 2]["pid"])) == 2  # both workers worked
+    assert os.getpid() not in set(tasks["pid"])
+
+
+def test_more_workers_than_the_cluster_has_is_an_error(small_workload, dask_cluster):
+    with pytest.raises(RaceError, match="has 2 workers, fewer than the 3 asked for"):
+        race(small_workload, ["dask_submit"], [3], repeats=1, warmup=0,
+             dask_scheduler=dask_cluster)  # fmt: skip
+
+
+def test_a_killed_worker_is_retried_then_reported_naming_the_executor(small_workload, dask_cluster):
+    folds = uneven_folds(len(small_workload.y), train_sizes=(40, 240, 120), test_size=20)
+    killer = CrashingClassifier(41, "kill", 0.0, spare_pid=os.getpid())
+    workload = Workload(small_workload.X, small_workload.y, {"m": killer}, folds=folds)
+    started = time.monotonic()
+    with pytest.raises(RaceError) as info:
+        race(workload, ["dask_submit"], [2], repeats=1, warmup=0, dask_scheduler=dask_cluster)
+    assert info.value.executor == "dask_submit"
+    message = str(info.value)
+    assert "KilledWorker" in message  # the nannies restarted the workers, Dask retried
+    assert "on 4 different workers" in message  # 1 try + distributed's 3 allowed failures
+    assert time.monotonic() - started < 60
+
+
+def test_an_embedded_local_cluster_is_started_and_stopped(small_workload):
+    result = race(small_workload, ["submit/dask"], [2], repeats=1, warmup=0)
+    assert result.check().identical
+    cluster = result.meta["clusters"]["dask"]
+    assert cluster["embedded"] is True
+    assert cluster["address"].startswith("tcp://127.0.0.1:")
+    assert cluster["start_s"] > 0
+    with (
+        pytest.raises(OSError, match=r"Timed out|connect"),
+        distributed.Client(cluster["address"], timeout="1s"),
+    ):
+        pass  # stopped: nothing listens there any more
+
+
+def test_a_scheduler_that_cannot_import_foldrace_gives_a_clear_error(small_workload):
+    address, processes = _start_cluster([sys.executable, "-c", IMPORT_BLOCKER], workers=1)
+    try:
+        with pytest.raises(RaceError, match="must be importable where the scheduler runs"):
+            race(small_workload, ["dask_submit"], [1], repeats=1, warmup=0,
+                 dask_scheduler=address)  # fmt: skip
+    finally:
+        _stop(processes)
+
+
+@pytest.mark.parametrize(("kind", "module"), [("dask", "distributed"), ("ray", "ray")])
+def test_a_missing_extra_is_named(monkeypatch, small_workload, kind, module):
+    monkeypatch.setitem(sys.modules, module, None)  # as if it were not installed
+    with pytest.raises(InputError, match=rf'pip install "foldrace\[{kind}\]"'):
+        import_extra(kind)
+    label = "dask_submit" if kind == "dask" else "map/ray"
+    with pytest.raises(InputError, match=rf"foldrace\[{kind}\]"):
+        race(small_workload, [label], [1], repeats=1, warmup=0)
+
+
+def test_an_unreachable_scheduler_is_an_input_error():
+    unreachable = f"tcp://127.0.0.1:{_free_port()}"
+    with pytest.raises(InputError, match="cannot reach the Dask scheduler"):  # noqa: SIM117
+        with open_cluster("dask", 1, unreachable):
+            pass
