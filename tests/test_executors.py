@@ -27,11 +27,13 @@ from foldrace import (
 from foldrace.executors import (
     BLOG_STRATEGIES,
     DEFAULT_START_METHOD,
+    cluster_specs,
     max_workers,
     parse_spec,
     standard_specs,
     usable_cpus,
 )
+from foldrace.executors.base import LOCAL_POOLS
 from foldrace.testing import FailingClassifier, SlowClassifier, uneven_folds
 
 SPECS = [spec.label for spec in standard_specs()]
@@ -57,6 +59,8 @@ def test_registry_lists_strategies_serial_and_the_blogs_five_first():
         "submit",
         "futures_map",
         "joblib",
+        "dask_submit",
+        "dask_map",
     )
     for name, cls in EXECUTORS.items():
         assert cls.name == name
@@ -66,7 +70,12 @@ def test_registry_lists_strategies_serial_and_the_blogs_five_first():
 def test_standard_configurations_cover_every_pool_kind_of_every_strategy():
     assert {"map/thread", "submit/thread", "joblib"} <= set(SPECS)
     assert not {"joblib/thread", "serial/thread"} & set(SPECS)
-    assert len(SPECS) == 1 + sum(len(cls.pools) for cls in EXECUTORS.values())
+    local = [pool for cls in EXECUTORS.values() for pool in cls.pools if pool in LOCAL_POOLS]
+    assert len(SPECS) == 1 + len(local)
+    assert {s.label for s in cluster_specs()} == {
+        *(f"{name}/ray" for name in ("apply", "apply_async", "map", "starmap", "imap_unordered")),
+        "submit/dask", "futures_map/dask", "dask_submit", "dask_map",
+    }  # fmt: skip
 
 
 def test_unknown_executor_lists_the_known_ones():

@@ -22,7 +22,7 @@ def load(name: str):
 
 def test_every_tutorial_has_main_and_a_guard():
     scripts = sorted(TUTORIALS.glob("[0-9][0-9]_*.py"))
-    assert len(scripts) >= 11
+    assert len(scripts) >= 12
     for script in scripts:
         text = script.read_text()
         assert "def main(" in text, script.name
@@ -138,3 +138,15 @@ def test_11_oversubscription_races_with_and_without_the_limit(tmp_path):
     assert set(table["limit"]) == {"1 per worker", "none (library defaults)"}
     assert set(table["executor"]) == {"serial", "starmap/forkserver"}
     assert (tmp_path / "oversubscription.png").stat().st_size > 0
+
+
+def test_12_scaling_out_races_the_same_function_on_a_local_dask_cluster(tmp_path):
+    pytest.importorskip("distributed", reason="the dask extra is not installed")
+    facts = load("12_scaling_out").main(out=str(tmp_path), n_samples=300, repeats=1)
+    assert facts["identical"] is True
+    assert facts["cluster"]["embedded"] is True
+    assert facts["cluster"]["start_s"] > 0
+    labels = set(facts["table"].index)
+    assert labels == {"submit", "submit/shared", "submit/dask", "submit/dask/shared",
+                      "dask_submit", "dask_submit/shared"}  # fmt: skip
+    assert (tmp_path / "scaling-out.png").stat().st_size > 0
