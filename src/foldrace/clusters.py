@@ -150,7 +150,7 @@ def _open_ray(workers: int, address: str | None) -> Iterator[Cluster]:
     }
     try:
         if address is None:
-            context = ray.init(num_cpus=workers, _node_ip_address="127.0.0.1", **options)
+            context = ray.init(address="local", num_cpus=workers, **options)
         else:
             context = ray.init(address=address, **options)
     except (ConnectionError, RuntimeError, ValueError) as exc:
