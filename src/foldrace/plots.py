@@ -53,13 +53,17 @@ def executor_colour(name: str) -> str:
     """The same colour for an executor in every panel and figure.
 
     Each strategy has its own hue (a dark shade on processes, a light one on threads);
-    baselines and unknown names take the colours that follow.
+    other options (start method, data passing, a cluster) take colours of their own, and
+    baselines and unknown names the colours that follow.
     """
     strategy, *options = name.split("/")
     strategies = [n for n in executor_names() if n != REFERENCE]
-    if strategy in strategies:
-        index = 2 * strategies.index(strategy) + ("thread" in options)
+    if strategy in strategies and options in ([], ["thread"]):
+        index = 2 * strategies.index(strategy) + bool(options)
         return to_hex(colormaps["tab20"](index % 20))
+    if strategy in strategies:  # other options: a colour of their own, the same every time
+        index = 7 * strategies.index(strategy) + sum(map(ord, "/".join(options)))
+        return to_hex(colormaps["tab20b"](index % 20))
     known = list(BASELINES)
     index = known.index(name) if name in known else len(known) + sum(map(ord, name))
     return to_hex(colormaps["Dark2"](index % 8))
