@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 from joblib import Parallel, delayed
 from joblib.externals.loky import get_reusable_executor
-from sklearn.model_selection import cross_validate
 
 from conftest import bench_sizes, bench_workers, rounds
 from foldrace import benchmark_fold, mean_scores
 from foldrace.blog import run_apply_async
+from foldrace.testing import cross_validated_means
 from foldrace.workload import GRANULARITIES
 
 WORKERS = [pytest.param(w, id=f"{w}") for w in bench_workers()]
@@ -79,21 +79,7 @@ def test_cross_validate(benchmark, workload_of, reference_of, workers, size, sta
     folds = list(workload.folds)
 
     def run() -> dict[str, float]:
-        return {
-            name: float(
-                np.mean(
-                    cross_validate(
-                        estimator,
-                        workload.X,
-                        workload.y,
-                        cv=folds,
-                        scoring=workload.scorer,
-                        n_jobs=workers,
-                    )["test_score"]
-                )
-            )
-            for name, estimator in workload.models.items()
-        }
+        return cross_validated_means(workload, n_jobs=workers)
 
     benchmark.group = f"race: {size} workload, one task per fold-model"
     setup = _stop_loky_workers if start == "cold" else None

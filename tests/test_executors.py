@@ -11,9 +11,7 @@ import multiprocessing
 import os
 import warnings
 
-import numpy as np
 import pytest
-from sklearn.model_selection import cross_validate
 
 from foldrace import (
     EXECUTORS,
@@ -34,7 +32,12 @@ from foldrace.executors import (
     usable_cpus,
 )
 from foldrace.executors.base import LOCAL_POOLS
-from foldrace.testing import FailingClassifier, SlowClassifier, uneven_folds
+from foldrace.testing import (
+    FailingClassifier,
+    SlowClassifier,
+    cross_validated_means,
+    uneven_folds,
+)
 
 SPECS = [spec.label for spec in standard_specs()]
 PARALLEL = [label for label in SPECS if label != "serial"]
@@ -86,23 +89,7 @@ def test_unknown_executor_lists_the_known_ones():
 @pytest.fixture(scope="module")
 def cross_validated(seed_workload, custom_workload):
     """scikit-learn's own averages on the same folds, estimators and scorer."""
-    return {
-        workload.name: {
-            name: float(
-                np.mean(
-                    cross_validate(
-                        estimator,
-                        workload.X,
-                        workload.y,
-                        cv=list(workload.folds),
-                        scoring=workload.scorer,
-                    )["test_score"]
-                )
-            )
-            for name, estimator in workload.models.items()
-        }
-        for workload in (seed_workload, custom_workload)
-    }
+    return {w.name: cross_validated_means(w) for w in (seed_workload, custom_workload)}
 
 
 @pytest.mark.parametrize("workload_name", ["seed_workload", "custom_workload"])

@@ -21,6 +21,7 @@ __all__ = [
     "FailingClassifier",
     "NoisyClassifier",
     "SlowClassifier",
+    "cross_validated_means",
     "inner_threads",
     "os_threads",
     "uneven_folds",
@@ -203,3 +204,29 @@ def inner_threads(item: object = None) -> int:
 def os_threads(item: object = None) -> int:
     """Threads this process runs right now, as the OS counts them (Linux ``/proc``)."""
     return len(os.listdir("/proc/self/task"))
+
+
+def cross_validated_means(workload: Any, n_jobs: int | None = None) -> dict[str, float]:
+    """scikit-learn's own averaged scores: ``cross_validate`` once per model, same folds.
+
+    The reference foldrace's averages must equal bit for bit (``numpy.mean`` of the
+    per-fold scores, in fold order, as foldrace averages them).
+    """
+    from sklearn.model_selection import cross_validate
+
+    folds = list(workload.folds)
+    return {
+        name: float(
+            np.mean(
+                cross_validate(
+                    estimator,
+                    workload.X,
+                    workload.y,
+                    cv=folds,
+                    scoring=workload.scorer,
+                    n_jobs=n_jobs,
+                )["test_score"]
+            )
+        )
+        for name, estimator in workload.models.items()
+    }

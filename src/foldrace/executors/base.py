@@ -250,17 +250,18 @@ class Executor(ABC):
         self.timeout = check_timeout(timeout)
         self.blas_threads = check_blas_threads(blas_threads)
         self.pool_kind = _check_axis(self, "pool", pool, self.pools)
-        processes = self.pool_kind == "process"
-        methods = self.start_methods or tuple(multiprocessing.get_all_start_methods())
+        platform = multiprocessing.get_all_start_methods()
+        methods = self.start_methods or (
+            DEFAULT_START_METHOD,
+            *(m for m in platform if m != DEFAULT_START_METHOD),
+        )  # the default first: it is taken when none is given
         self.start_method = _check_axis(
-            self, "start method", start_method, methods if processes else ()
+            self, "start method", start_method, methods if self.uses_processes else ()
         )
-        if self.start_method is not None and self.start_methods is None and start_method is None:
-            self.start_method = DEFAULT_START_METHOD
-        self.data_passing = _check_axis(
-            self, "data passing", data_passing, self.data_modes_for(self.pool_kind)
+        self.data_passing = (
+            _check_axis(self, "data passing", data_passing, self.data_modes_for(self.pool_kind))
+            or "task"
         )
-        self.data_passing = self.data_passing or "task"
         self.address = address
         """Cluster address for the cluster pool kinds (None: not on a cluster)."""
         self._common: tuple[Any, ...] | None = None

@@ -10,7 +10,6 @@ passing scatters X and y to every worker once (``Client.scatter(broadcast=True)`
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,6 +17,7 @@ import numpy as np
 
 from foldrace.errors import TaskTimeoutError
 from foldrace.executors.base import Executor
+from foldrace.executors.futures import constant_columns
 
 __all__ = ["DaskConnection", "DaskMapExecutor", "DaskSubmitExecutor"]
 
@@ -147,6 +147,6 @@ class DaskMapExecutor(_DaskExecutor):
         """Map over the items; each shared argument is a constant iterable beside them."""
         connection = self.connection
         args = connection.call_args(common)
-        columns = [list(itertools.repeat(value, len(items))) for value in args]
+        columns = constant_columns(args, len(items))
         futures = connection.client.map(fn, *columns, list(items), **connection.options())
         return self._gather(futures)

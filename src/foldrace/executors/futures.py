@@ -175,12 +175,21 @@ class SubmitExecutor(FuturesExecutor):
         return [results[index] for index in range(len(items))]
 
 
+def constant_columns(common: tuple[Any, ...], n: int) -> list[list[Any]]:
+    """Each shared argument repeated ``n`` times, as ``map``'s extra iterables.
+
+    Unlike a ``functools.partial``, plain arguments are what a cluster looks into: Dask
+    resolves the futures of scattered data it finds there.
+    """
+    return [list(itertools.repeat(value, n)) for value in common]
+
+
 class FuturesMapExecutor(FuturesExecutor):
-    """``Executor.map`` over the tasks, the shared arguments bound with ``functools.partial``."""
+    """``Executor.map`` over the tasks, each shared argument a constant iterable beside them."""
 
     name = "futures_map"
     schedule = "list"
-    summary = "concurrent.futures Executor.map over a partial: results yielded in task order"
+    summary = "concurrent.futures Executor.map: results yielded in task order"
 
     def run(self, fn: Callable[..., Any], common: tuple[Any, ...], items: Sequence[Any]) -> list:
         """Map over the items; results (and the first error) come back in task order.
@@ -193,8 +202,8 @@ class FuturesMapExecutor(FuturesExecutor):
         fn, common = self._call(fn, common)
         options = {"chunksize": self.chunksize} if self.chunksize and self.uses_processes else {}
         results: list[Any] = []
-        try:  # the shared arguments as constant iterables: a cluster resolves them per call
-            columns = [list(itertools.repeat(value, len(items))) for value in common]
+        try:
+            columns = constant_columns(common, len(items))
             iterator = executor.map(
                 fn, *columns, items, timeout=self._remaining(deadline), **options
             )
