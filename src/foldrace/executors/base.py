@@ -13,6 +13,7 @@ import multiprocessing
 import numbers
 import os
 import sys
+import threading
 import time
 import warnings
 from abc import ABC, abstractmethod
@@ -22,6 +23,7 @@ from typing import Any, ClassVar, Self
 from threadpoolctl import ThreadpoolController
 
 from foldrace.errors import InputError
+from foldrace.interrupts import deferred, signals_received
 
 __all__ = [
     "CLUSTER_POOLS",
@@ -34,7 +36,9 @@ __all__ = [
     "check_start_method",
     "check_timeout",
     "check_workers",
+    "join_threads",
     "max_workers",
+    "threads_left_behind",
     "usable_cpus",
 ]
 
@@ -265,6 +269,7 @@ class Executor(ABC):
         self.address = address
         """Cluster address for the cluster pool kinds (None: not on a cluster)."""
         self._common: tuple[Any, ...] | None = None
+        self._deadline: float | None = None
 
     @classmethod
     def data_modes_for(cls, pool: str | None) -> tuple[str, ...]:
@@ -290,8 +295,14 @@ class Executor(ABC):
         return self
 
     def deadline(self) -> float | None:
-        """``time.monotonic()`` value after which a run started now has timed out."""
-        return None if self.timeout is None else time.monotonic() + self.timeout
+        """``time.monotonic()`` value after which a run started now has timed out.
+
+        Remembered until the executor stops: an aborted thread pool waits for its running
+        tasks until then (threads cannot be killed), and leaves behind only those still
+        running past it.
+        """
+        self._deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        return self._deadline
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(workers={self.workers})"
@@ -301,7 +312,8 @@ class Executor(ABC):
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self.shutdown(abort=exc_type is not None)
+        with deferred():  # a stop signal must not cut the shutdown in half
+            self.shutdown(abort=exc_type is not None)
 
     def start(self) -> None:  # noqa: B027 - optional hook
         """Start the workers. Nothing to do for executors without any."""
@@ -312,6 +324,48 @@ class Executor(ABC):
     @abstractmethod
     def run(self, fn: Callable[..., Any], common: tuple[Any, ...], items: Sequence[Any]) -> list:
         """Call ``fn(*common, item)`` for every item; return the results in item order."""
+
+
+_LEFT_BEHIND: list[threading.Thread] = []
+POLL_SECONDS = 0.02
+"""How often a waiting executor checks its workers and its deadline."""
+WAIT_NOTICE_SECONDS = 1.0
+"""After this long waiting for an aborted thread pool's tasks, say so (once)."""
+
+
+def join_threads(threads: Sequence[threading.Thread], deadline: float | None) -> None:
+    """Wait for ``threads`` to end, until ``deadline`` (``time.monotonic()``) if given.
+
+    Threads cannot be stopped from outside, so an aborted thread pool waits here for the
+    tasks its workers are running: returning earlier would leave them running inside
+    native code while the interpreter shuts down, which can abort the process. Threads
+    still running at the deadline, or when a stop signal (Ctrl-C) arrives during the wait,
+    are left behind, as daemon threads that do not hold the interpreter's exit;
+    :func:`threads_left_behind` lists them.
+    """
+    signals = signals_received()
+    warned = False
+    started = time.monotonic()
+    while any(t.is_alive() for t in threads) and signals_received() == signals:
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+        if not warned and time.monotonic() - started > WAIT_NOTICE_SECONDS:
+            warned = True
+            running = sum(t.is_alive() for t in threads)
+            warnings.warn(
+                f"waiting for {running} running thread task{'s' * (running > 1)} to finish "
+                "(threads cannot be stopped); Ctrl-C leaves them behind",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        next(t for t in threads if t.is_alive()).join(POLL_SECONDS)
+    _LEFT_BEHIND.extend(t for t in threads if t.is_alive() and t not in _LEFT_BEHIND)
+
+
+def threads_left_behind() -> list[threading.Thread]:
+    """Worker threads of aborted thread pools still running past their run's deadline."""
+    _LEFT_BEHIND[:] = [t for t in _LEFT_BEHIND if t.is_alive()]
+    return list(_LEFT_BEHIND)
 
 
 def _check_axis(executor: Executor, axis: str, value: str | None, allowed: tuple) -> str | None:

@@ -18,13 +18,15 @@ import contextlib
 import itertools
 import os
 import signal
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from foldrace.errors import TaskTimeoutError, WorkerDiedError
-from foldrace.executors.base import Executor
+from foldrace.executors.base import Executor, join_threads, threads_left_behind
+from foldrace.executors.internals import release_at_exit
 from foldrace.executors.pool import WorkerSetup
 
 __all__ = ["FuturesExecutor", "FuturesMapExecutor", "SubmitExecutor"]
@@ -84,7 +86,7 @@ class FuturesExecutor(Executor):
                     initargs=setup.initargs,
                 )
             hold, args = setup.hold()
-            warm = [self._executor.submit(hold, *args) for _ in range(self.workers)]
+            warm = _submit_as_daemon(self._executor, hold, args, self.workers)
         except BaseException:
             self.shutdown(abort=True)
             raise
@@ -96,8 +98,10 @@ class FuturesExecutor(Executor):
     def shutdown(self, abort: bool = False) -> None:
         """Shut the executor down; when ``abort``, cancel what is queued and kill the workers.
 
-        Threads cannot be killed: an aborted thread executor returns at once and the tasks
-        already running finish in the background.
+        Threads cannot be killed: an aborted thread executor drops the queued tasks and
+        waits for the running ones until the run's deadline (see
+        :func:`~foldrace.executors.base.join_threads`); those still running then are left
+        behind without holding the interpreter's exit.
         """
         executor, self._executor = self._executor, None
         setup, self._setup = self._setup, None
@@ -121,6 +125,9 @@ class FuturesExecutor(Executor):
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(process.pid, signal.SIGKILL)
                 executor.shutdown(wait=self.uses_processes, cancel_futures=True)
+                if setup is not None and not self.uses_processes:
+                    join_threads(setup.threads, self._deadline)
+                    release_at_exit(t for t in setup.threads if t in threads_left_behind())
             else:
                 executor.shutdown(wait=True)
         finally:
@@ -175,6 +182,57 @@ class SubmitExecutor(FuturesExecutor):
         return [results[index] for index in range(len(items))]
 
 
+def _submit_as_daemon(
+    executor: cf.Executor, fn: Callable[..., Any], args: tuple[Any, ...], n: int
+) -> list[cf.Future]:
+    """Submit ``fn(*args)`` ``n`` times from a daemon thread; return the futures.
+
+    ``ThreadPoolExecutor`` starts a worker thread per submission while none is idle, and a
+    new thread is a daemon when the thread that starts it is one: so all the workers are
+    daemons, and a task stuck past its deadline cannot hold the interpreter's exit.
+    Process pools are unaffected.
+    """
+    futures: list[cf.Future] = []
+    errors: list[BaseException] = []
+
+    def submit() -> None:
+        try:
+            futures.extend(executor.submit(fn, *args) for _ in range(n))
+        except BaseException as exc:  # handed to the calling thread
+            errors.append(exc)
+
+    starter = threading.Thread(target=submit, name="foldrace-start", daemon=True)
+    starter.start()
+    starter.join()
+    if errors:
+        raise errors[0]
+    return futures
+
+
+@contextlib.contextmanager
+def _recording_submits(executor: cf.Executor) -> Iterator[list[cf.Future]]:
+    """Collect the futures that ``executor.map`` creates through ``submit``.
+
+    The standard ``Executor.map`` submits every task (or chunk) at once and yields results
+    in order; watching its futures lets a failure surface as soon as it happens, not after
+    every earlier task. Executors whose ``map`` does not go through ``submit`` (Dask's)
+    record nothing.
+    """
+    futures: list[cf.Future] = []
+    submit = executor.submit
+
+    def recorded(*args: Any, **kwargs: Any) -> cf.Future:
+        future = submit(*args, **kwargs)
+        futures.append(future)
+        return future
+
+    executor.submit = recorded  # type: ignore[method-assign]
+    try:
+        yield futures
+    finally:
+        del executor.submit
+
+
 def constant_columns(common: tuple[Any, ...], n: int) -> list[list[Any]]:
     """Each shared argument repeated ``n`` times, as ``map``'s extra iterables.
 
@@ -195,8 +253,9 @@ class FuturesMapExecutor(FuturesExecutor):
         """Map over the items; results (and the first error) come back in task order.
 
         ``map`` submits every task at once (in chunks of ``chunksize`` on processes) and
-        yields results in order, so an error in a later task surfaces only after the earlier
-        ones are done.
+        yields results in order, so on its own an error in a later task would surface only
+        after the earlier ones are done: the futures it submits are watched, and the first
+        to fail is raised at once.
         """
         executor, deadline = self.executor, self.deadline()
         fn, common = self._call(fn, common)
@@ -204,9 +263,16 @@ class FuturesMapExecutor(FuturesExecutor):
         results: list[Any] = []
         try:
             columns = constant_columns(common, len(items))
-            iterator = executor.map(
-                fn, *columns, items, timeout=self._remaining(deadline), **options
+            with _recording_submits(executor) as futures:
+                iterator = executor.map(
+                    fn, *columns, items, timeout=self._remaining(deadline), **options
+                )
+            done, _ = cf.wait(
+                futures, timeout=self._remaining(deadline), return_when=cf.FIRST_EXCEPTION
             )
+            for future in futures:  # the first failure in task order among those done
+                if future in done and future.exception() is not None:
+                    raise future.exception()
             results.extend(iterator)
         except cf.TimeoutError:
             raise TaskTimeoutError(self.timeout) from None

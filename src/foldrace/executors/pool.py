@@ -30,7 +30,13 @@ from multiprocessing.pool import AsyncResult, Pool, ThreadPool
 from typing import Any
 
 from foldrace.errors import TaskTimeoutError, WorkerDiedError
-from foldrace.executors.base import Executor, limit_inner_threads, limit_threads_here
+from foldrace.executors.base import (
+    POLL_SECONDS,
+    Executor,
+    join_threads,
+    limit_inner_threads,
+    limit_threads_here,
+)
 from foldrace.executors.data import SharedData, ray_handles, set_worker_data, task_call
 
 __all__ = [
@@ -41,9 +47,6 @@ __all__ = [
     "PoolExecutor",
     "StarmapExecutor",
 ]
-
-POLL_SECONDS = 0.02
-"""How often a waiting executor checks that its workers are alive."""
 
 
 STARTUP_SECONDS = 120.0
@@ -94,10 +97,16 @@ def hold_until_all_started() -> None:
         _STARTED.wait(STARTUP_SECONDS)
 
 
-def start_thread(ready: threading.Semaphore, blas_threads: int | None) -> None:
-    """Thread initializer: limit inner threads (OpenMP's limit is per thread), report ready."""
+def start_thread(
+    ready: threading.Semaphore, blas_threads: int | None, threads: list[threading.Thread]
+) -> None:
+    """Thread initializer: limit inner threads (OpenMP's limit is per thread), report ready.
+
+    Each worker thread adds itself to ``threads``, so an aborted pool can wait for it.
+    """
     if blas_threads is not None:
         limit_threads_here(blas_threads)
+    threads.append(threading.current_thread())
     ready.release()
 
 
@@ -113,6 +122,8 @@ class WorkerSetup:
     def __init__(self, executor: Executor) -> None:
         self.executor = executor
         self.shared: SharedData | None = None
+        self.threads: list[threading.Thread] = []
+        """Worker threads of a thread pool, as they start."""
         self._limits: Any = None
         if executor.pool_kind == "ray":
             self.context = None
@@ -140,7 +151,7 @@ class WorkerSetup:
             self.ready = threading.Semaphore(0)
             self.started = threading.Event()
             self.initializer = start_thread
-            self.initargs = (self.ready, executor.blas_threads)
+            self.initargs = (self.ready, executor.blas_threads, self.threads)
             if executor.blas_threads is not None:
                 self._limits = limit_threads_here(executor.blas_threads)
 
@@ -281,8 +292,9 @@ class PoolExecutor(Executor):
     def shutdown(self, abort: bool = False) -> None:
         """Close and join the pool, or terminate it at once when ``abort``.
 
-        Threads cannot be stopped from outside: an aborted thread pool stops taking tasks
-        and returns at once, and the tasks already running finish in the background.
+        Threads cannot be stopped from outside: an aborted thread pool drops the tasks not
+        yet started and waits for the running ones until the run's deadline (see
+        :func:`~foldrace.executors.base.join_threads`).
         """
         pool, self._pool = self._pool, None
         setup, self._setup = self._setup, None
@@ -293,6 +305,8 @@ class PoolExecutor(Executor):
                 pool.terminate()
                 if self.pool_kind in ("process", "ray"):
                     pool.join()
+                elif setup is not None:
+                    join_threads(setup.threads, self._deadline)
             else:
                 pool.close()
                 pool.join()
