@@ -1,5 +1,5 @@
 """``python -m foldrace``: the same as the ``foldrace`` command."""
 
-from foldrace.cli import main
+from foldrace.cli import console_main
 
-raise SystemExit(main())
+console_main()

@@ -1,17 +1,19 @@
 """The ``foldrace`` command line: ``run`` a race, ``plot`` saved results, list ``executors``.
 
 Exit codes: 0 success, 1 an executor failed, 2 bad input (a one-line message, no
-traceback), 3 the executors' averaged scores differ, 130 interrupted.
+traceback), 3 the executors' averaged scores differ, 128 + the signal's number when
+stopped by a signal: 130 Ctrl-C (SIGINT), 143 SIGTERM, 129 SIGHUP.
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from enum import IntEnum
 from pathlib import Path
@@ -30,11 +32,13 @@ from foldrace.executors import (
     executor_table,
     standard_specs,
 )
+from foldrace.executors.base import threads_left_behind
 from foldrace.files import prepare_out_dir
+from foldrace.interrupts import StopSignals
 from foldrace.results import RaceResult
 from foldrace.workload import GRANULARITIES, Workload, default_models
 
-__all__ = ["ExitCode", "build_parser", "build_workload", "main"]
+__all__ = ["ExitCode", "build_parser", "build_workload", "console_main", "main"]
 
 DEFAULT_OUT = "foldrace-results"
 
@@ -46,7 +50,9 @@ class ExitCode(IntEnum):
     RACE_FAILED = 1
     BAD_INPUT = 2
     SCORES_DIFFER = 3
-    INTERRUPTED = 130
+    HANGUP = 128 + 1
+    INTERRUPTED = 128 + 2
+    TERMINATED = 128 + 15
 
 
 class _Parser(argparse.ArgumentParser):
@@ -536,7 +542,11 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``foldrace`` command line; return its exit code."""
+    """Run the ``foldrace`` command line; return its exit code.
+
+    Ctrl-C, SIGTERM and SIGHUP all stop a race the same way (its pools stopped, the runs
+    measured so far saved); the exit code says which signal it was.
+    """
     args = build_parser().parse_args(argv)
     commands = {
         "run": _run,
@@ -545,17 +555,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         "dispatch": _dispatch,
         "executors": _executors,
     }
-    command = commands[args.command]
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), StopSignals() as stop:
         warnings.showwarning = _one_line_warning
         try:
-            return int(command(args))
-        except InputError as exc:
-            print(f"foldrace {args.command}: error: {exc}", file=sys.stderr)
-            return ExitCode.BAD_INPUT
-        except RaceError as exc:
-            print(f"foldrace {args.command}: error: {exc}", file=sys.stderr)
-            return ExitCode.RACE_FAILED
-        except KeyboardInterrupt:
+            code = _checked(commands[args.command], args)
+        except KeyboardInterrupt:  # a later signal is ignored: this line is not cut short
             print(f"foldrace {args.command}: interrupted", file=sys.stderr)
-            return ExitCode.INTERRUPTED
+            code = ExitCode.INTERRUPTED
+    if code == ExitCode.INTERRUPTED and stop.received is not None:
+        return stop.exit_code
+    return code
+
+
+def _checked(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run one command, turning foldrace's errors into their one-line messages and codes."""
+    try:
+        return int(command(args))
+    except InputError as exc:
+        print(f"foldrace {args.command}: error: {exc}", file=sys.stderr)
+        return ExitCode.BAD_INPUT
+    except RaceError as exc:
+        print(f"foldrace {args.command}: error: {exc}", file=sys.stderr)
+        return ExitCode.RACE_FAILED
+
+
+def console_main() -> NoReturn:
+    """The ``foldrace`` program: :func:`main`, then exit with its code, whatever still runs.
+
+    A worker thread stuck in a task past its run's deadline cannot be stopped; the program
+    says so and exits without waiting for it.
+    """
+    code = main()
+    left = threads_left_behind()
+    if left:
+        print(
+            f"foldrace: {len(left)} worker thread{'s' * (len(left) > 1)} still running a task "
+            "past the deadline (threads cannot be stopped); exiting without them",
+            file=sys.stderr,
+        )
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise SystemExit(code)

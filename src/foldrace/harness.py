@@ -14,10 +14,14 @@ The first ``warmup`` runs of each cell are thrown away. The serial executor alwa
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import numbers
+import signal
 import sys
 import time
+import warnings
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
@@ -49,11 +53,39 @@ from foldrace.executors.base import (
 )
 from foldrace.executors.data import SharedData, payload_bytes, task_call
 from foldrace.fold import FoldResult, FoldTask, benchmark_fold
+from foldrace.interrupts import StopSignals, stop_received
 from foldrace.machine import describe_machine
 from foldrace.results import REFERENCE, RaceResult, Run
 from foldrace.workload import GRANULARITIES, Workload, default_workload
 
-__all__ = ["check_picklable", "default_workers", "payload_sizes", "plan", "race", "timed_run"]
+__all__ = [
+    "DEFAULT_TIMEOUT_FACTOR",
+    "DEFAULT_TIMEOUT_FLOOR",
+    "check_picklable",
+    "default_timeout",
+    "default_workers",
+    "payload_sizes",
+    "plan",
+    "race",
+    "timed_run",
+]
+
+DEFAULT_TIMEOUT_FLOOR = 60.0
+"""Seconds a parallel run may always take when no timeout is given."""
+
+DEFAULT_TIMEOUT_FACTOR = 10.0
+"""Without a timeout, a parallel run may take this many times the slowest serial run."""
+
+
+def default_timeout(serial_seconds: float) -> float:
+    """The deadline of a parallel run when the user gives none.
+
+    ``max(DEFAULT_TIMEOUT_FLOOR, DEFAULT_TIMEOUT_FACTOR x serial_seconds)``: far beyond
+    what any executor needs for work the serial loop did in ``serial_seconds``, so only a
+    deadlock (a worker alive but stuck, which no dead-worker watch can see) or a
+    pathological slowdown reaches it, and ends as a timeout error instead of a hang.
+    """
+    return max(DEFAULT_TIMEOUT_FLOOR, DEFAULT_TIMEOUT_FACTOR * serial_seconds)
 
 
 def default_workers() -> list[int]:
@@ -257,6 +289,49 @@ def _failure(name: str, workers: int, tasks: Sequence[FoldTask], exc: BaseExcept
     return RaceError(name, workers, f"{type(exc).__name__}: {exc}")
 
 
+def _without_fork(
+    cells: list[tuple[ExecutorSpec, int]],
+    executors: Iterable[str] | None,
+    start_method: str | Iterable[str] | None,
+) -> list[tuple[ExecutorSpec, int]]:
+    """The cells with fork replaced by forkserver, for a race without a BLAS/OpenMP limit.
+
+    Without the limit, the serial reference run starts BLAS/OpenMP thread pools in this
+    process, and a worker forked after that can deadlock (alive, waiting forever on a lock
+    that a thread of the parent held) or crash: GNU OpenMP does not survive a fork. Fork
+    that the user chose by name is refused; fork taken by default becomes forkserver, with
+    a warning.
+
+    Raises
+    ------
+    InputError
+        If fork was asked for by name.
+    """
+    forked = [spec for spec, _ in cells if spec.uses_processes and spec.start_method == "fork"]
+    if not forked:
+        return cells
+    methods = [start_method] if isinstance(start_method, str) else list(start_method or ())
+    labels = [str(text).split("/")[1:] for text in executors or ()]
+    if "fork" in methods or any("fork" in words for words in labels):
+        raise InputError(
+            "start method fork cannot be used without a BLAS/OpenMP thread limit "
+            "(blas_threads=None, --no-blas-limit): the serial run starts those thread pools "
+            "in this process first, and a worker forked after that can deadlock or crash; "
+            "use forkserver or spawn, or keep the limit"
+        )
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        raise InputError("without a BLAS/OpenMP thread limit, choose the start method spawn")
+    warnings.warn(
+        "without a BLAS/OpenMP thread limit, workers are started with forkserver instead of "
+        "fork: a worker forked after the serial run's OpenMP threads can deadlock",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    safe = {spec.label: replace(spec, start_method="forkserver") for spec in forked}
+    moved = [(safe.get(spec.label, spec), w) for spec, w in cells]
+    return list(dict.fromkeys(moved))
+
+
 def _granularities(granularity: str | Iterable[str]) -> list[str]:
     chosen = [granularity] if isinstance(granularity, str) else list(dict.fromkeys(granularity))
     for value in chosen:
@@ -353,6 +428,8 @@ def race(
     warmup = _check_count("warmup", warmup, 0)
     timeout = check_timeout(timeout)
     blas_threads = check_blas_threads(blas_threads)
+    if blas_threads is None:
+        cells = _without_fork(cells, executors, start_method)
     specs = list({spec.label: spec for spec, _ in cells}.values())
     tasks = {g: workload.tasks(g) for g in granularities}
     for method in dict.fromkeys(s.start_method for s in specs if s.uses_processes):
@@ -394,8 +471,10 @@ def race(
     joined = {"dask": dask_scheduler, "ray": ray_address}
     addresses: dict[str, str] = {}
     meta["clusters"] = {}
+    meta["default_timeout"] = {}
     try:
         with (
+            StopSignals((signal.SIGINT,)),
             contextlib.ExitStack() as stack,
             tqdm(total=total, desc="race", unit="run", disable=not progress) as bar,
         ):
@@ -407,8 +486,12 @@ def race(
                 addresses[kind] = cluster.address
                 meta["clusters"][kind] = cluster.describe()
             for g in granularities:
+                serial_seconds = 0.0  # the slowest serial run, warm-up included
                 for spec, w in cells:
                     name = spec.label
+                    limit = timeout
+                    if limit is None and spec.label != REFERENCE:
+                        limit = meta["default_timeout"][g] = default_timeout(serial_seconds)
                     bar.set_postfix_str(f"{name}, {w} worker{'s' * (w > 1)}, per {g}")
                     for repeat in range(-warmup, repeats):
                         try:
@@ -417,14 +500,18 @@ def race(
                                 w,
                                 workload,
                                 tasks[g],
-                                timeout,
+                                limit,
                                 blas_threads=blas_threads,
                                 address=addresses.get(spec.pool or ""),
                             )
                         except (RaceError, KeyboardInterrupt):
                             raise
                         except Exception as exc:
+                            if stop_received() is not None:  # workers stopped by the signal
+                                raise KeyboardInterrupt from None
                             raise _failure(name, w, tasks[g], exc) from exc
+                        if spec.label == REFERENCE:
+                            serial_seconds = max(serial_seconds, phases[2])
                         if repeat >= 0:
                             runs.append(Run(g, name, w, repeat, *phases, results))
                         bar.update()
