@@ -390,3 +390,22 @@ def test_more_workers_than_cpus_warns_in_one_line_and_runs(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"foldrace: warning: workers={too_many} is more than the" in err
     assert "Traceback" not in err
+
+
+def test_a_nan_scorer_fails_the_run_naming_fold_and_model(tmp_path, monkeypatch, capsys):
+    (tmp_path / "nanscored.py").write_text(
+        "from foldrace import Workload, default_workload\n"
+        "def nan_score(estimator, X, y):\n"
+        "    return float('nan')\n"
+        "def make():\n"
+        "    w = default_workload(n_samples=100)\n"
+        "    return Workload(w.X, w.y, w.models, folds=w.folds, scorer=nan_score)\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    argv = ["run", "--workload", "nanscored:make", "--executors", "starmap", "--workers", "2"]
+    code = main([*argv, "--repeats", "1", "--quiet", "--no-plot", "--out", "o"])
+    assert code == ExitCode.RACE_FAILED
+    err = capsys.readouterr().err
+    assert re.search(r"fold \d, model 'logit': ValueError: the scorer returned nan", err), err
+    assert len(err.strip().splitlines()) == 1
