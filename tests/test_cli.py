@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from foldrace.cli import ExitCode, main
@@ -205,6 +206,7 @@ def test_differing_scores_exit_with_their_own_code(tmp_path, capsys):
     assert "NO, differ: map (workers=1) on rf" in capsys.readouterr().out
 
 
+TREE = "sklearn.tree:DecisionTreeClassifier"
 BAD_INPUTS = [
     (["run", "--workers", "0"], "workers must be at least 1"),
     (["run", "--workers", "-2"], "workers must be at least 1"),
@@ -219,8 +221,30 @@ BAD_INPUTS = [
     (["run", "--repeats", "0"], "must be an integer of at least 1"),
     (["run", "--start-method", "fork-bomb"], "invalid choice: 'fork-bomb'"),
     (["run", "--data", "missing.csv"], "--data needs --target"),
-    (["run", "--workload", "json:__name__"], "did not give a foldrace.Workload"),
+    (["run", "--workload", "json:__name__"], "--workload 'json:__name__' is not a function"),
+    (["run", "--workload", "time:time"], "did not give a foldrace.Workload (it returned a float)"),
     (["run", "--workload", "json:loads"], "--workload 'json:loads' raised TypeError"),
+    (["run", "--workload", "sys:exit"], "--workload 'sys:exit' raised SystemExit"),
+    (
+        ["run", "--workload", "foldrace:default_workload", "--samples", "100", "--seed", "1"],
+        "--workload makes its own data, folds and models, so --samples, --seed would be ignored",
+    ),
+    (["run", "--workload", "foldrace:default_workload", "--target", "y"], "so --target would"),
+    (
+        ["run", "--data", "mine.csv", "--target", "y", "--features", "5"],
+        "--data brings its own samples and features, so --features would be ignored",
+    ),
+    (["run", "--samples", "10000000000"], "would need 1600.0 GB for X alone, more than half"),
+    (["run", "--features", "1000000000"], "would need 8000.0 GB for X alone, more than half"),
+    (["run", "--seed", "4294967296"], "must be an integer from 0 to 4294967295, got"),
+    (["run", "--scheduler", "notaurl"], "must be a Dask scheduler address such as tcp://HOST"),
+    (["run", "--model", f"t={TREE}(max_depth='abc')"], "model 't' (DecisionTreeClassifier) has a"),
+    (["run", "--model", f"t={TREE}(max_depth=1, max_depth=2)"], "'max_depth' is given twice"),
+    (["run", "--model", f"t={TREE}(max_depth=1)(random_state=0)"], "nothing may follow"),
+    (["run", "--model", f"t={TREE}(max_depth=1) + 1"], "nothing may follow the closing"),
+    (["run", "--model", f"t={TREE}(max_depth={'-' * 100_000}1)"], "nested too deeply"),
+    (["run", "--model", f"t={TREE}()", "--model", "t=sklearn.svm:SVC()"], "'t' is given twice"),
+    (["run", "--model", "x=os:system(command='true')"], "os:system is not a scikit-learn"),
     (["plot", "absent.json"], "cannot read 'absent.json'"),
 ]
 
@@ -235,6 +259,7 @@ def test_bad_input_gives_one_line_and_exit_2(tmp_path, monkeypatch, capsys, argv
     assert message in err
     assert len(err.strip().splitlines()) == 1, err
     assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()  # bad input leaves no empty folder behind
 
 
 def test_out_that_is_a_file_or_cannot_be_created_is_refused_before_work(tmp_path, capsys):
@@ -332,6 +357,10 @@ def table(small_workload):
         (lambda t: t.assign(label=1), "y has a single class"),
         (lambda t: t.iloc[:0], "X and y are empty"),
         (lambda t: t.assign(x3=t["x3"].where(t.index != 5)), "X contains NaN and model 'logit'"),
+        (lambda t: t.assign(x2=t["x2"].astype(object).where(t.index != 5, "abc")), "'x2' is not"),
+        (lambda t: t.assign(x1=t["x1"].where(t.index != 5, -np.inf)), "'x1' holds infinite"),
+        (lambda t: t.assign(label=t["label"].where(t.index != 5)), "'label' has 1 missing value"),
+        (lambda t: t.rename(columns={"x7": "label"}), "more than one column named 'label'"),
     ],
 )
 def test_bad_data_files_exit_2_before_any_work(tmp_path, capsys, table, change, message):
@@ -341,7 +370,7 @@ def test_bad_data_files_exit_2_before_any_work(tmp_path, capsys, table, change, 
     err = capsys.readouterr().err
     assert message in err
     assert len(err.strip().splitlines()) == 1
-    assert not (tmp_path / "o" / "results.json").exists()
+    assert not (tmp_path / "o").exists()
 
 
 def test_a_workload_with_mismatched_lengths_exits_2(tmp_path, monkeypatch, capsys):
@@ -357,12 +386,12 @@ def test_a_workload_with_mismatched_lengths_exits_2(tmp_path, monkeypatch, capsy
     assert "X has 90 samples but y has 100" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "soon"])
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "inf", "nan"])
 def test_bad_timeout_exits_2(capsys, value):
     with pytest.raises(SystemExit) as exited:
         main(["run", "--timeout", value])
     assert exited.value.code == ExitCode.BAD_INPUT
-    assert "must be a positive number of seconds" in capsys.readouterr().err
+    assert "must be a positive, finite number of seconds" in capsys.readouterr().err
 
 
 def test_more_workers_than_cpus_warns_in_one_line_and_runs(tmp_path, capsys):
@@ -390,3 +419,79 @@ def test_more_workers_than_cpus_warns_in_one_line_and_runs(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"foldrace: warning: workers={too_many} is more than the" in err
     assert "Traceback" not in err
+
+
+def test_a_nan_scorer_fails_the_run_naming_fold_and_model(tmp_path, monkeypatch, capsys):
+    (tmp_path / "nanscored.py").write_text(
+        "from foldrace import Workload, default_workload\n"
+        "def nan_score(estimator, X, y):\n"
+        "    return float('nan')\n"
+        "def make():\n"
+        "    w = default_workload(n_samples=100)\n"
+        "    return Workload(w.X, w.y, w.models, folds=w.folds, scorer=nan_score)\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    argv = ["run", "--workload", "nanscored:make", "--executors", "starmap", "--workers", "2"]
+    code = main([*argv, "--repeats", "1", "--quiet", "--no-plot", "--out", "o"])
+    assert code == ExitCode.RACE_FAILED
+    err = capsys.readouterr().err
+    assert re.search(r"fold \d, model 'logit': ValueError: the scorer returned nan", err), err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "x=os:system(command='touch MARKER')",
+        "x=subprocess:run(args='touch MARKER', shell=True)",
+        "x=subprocess:Popen(args='touch MARKER', shell=True)",
+    ],
+)
+def test_model_calls_nothing_but_an_estimator_class(tmp_path, monkeypatch, capsys, model):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--model", model, "--out", "o"]) == ExitCode.BAD_INPUT
+    assert "is not a scikit-learn estimator class" in capsys.readouterr().err
+    assert not (tmp_path / "MARKER").exists()
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "message"),
+    [
+        ("bad_syntax", "def make(:\n", "it raised SyntaxError: "),
+        ("bad_import", "raise RuntimeError('no\\nconfig')\n", "it raised RuntimeError: no config"),
+        ("bad_exit", "import sys\nsys.exit(3)\n", "it raised SystemExit: 3"),
+    ],
+)
+def test_a_workload_module_that_fails_to_import_exits_2(
+    tmp_path, monkeypatch, capsys, module, source, message
+):
+    (tmp_path / f"{module}.py").write_text(source)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["run", "--workload", f"{module}:make", "--out", "o"]) == ExitCode.BAD_INPUT
+    err = capsys.readouterr().err
+    assert f"cannot import module {module!r}, {message}" in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_module_in_the_current_folder_shadows_no_installed_package(tmp_path):
+    # matplotlib is imported for the figures, after the workload module is loaded
+    (tmp_path / "matplotlib.py").write_text("raise ImportError('stray matplotlib.py imported')\n")
+    (tmp_path / "mine.py").write_text(
+        "from foldrace import default_workload\n"
+        "def make():\n"
+        "    return default_workload(n_samples=100)\n"
+    )
+    # -P: the current folder is not put first on sys.path, as with the console script
+    argv = ["run", "--workload", "mine:make", "--executors", "map", "--workers", "1"]
+    done = subprocess.run(
+        [sys.executable, "-P", "-m", "foldrace", *argv, "--repeats", "1", "--quiet", "--out", "o"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert done.returncode == ExitCode.OK, done.stderr
+    assert (tmp_path / "o" / "speedup.png").read_bytes().startswith(b"\x89PNG")

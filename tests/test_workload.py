@@ -105,9 +105,78 @@ def test_nan_is_refused_for_estimators_that_cannot_take_it(small_workload):
         ({"n_features": 1}, "features must be at least 2"),
         ({"n_folds": 1}, "folds must be at least 2"),
         ({"n_folds": 2.5}, "folds must be an integer"),
-        ({"seed": -1}, "seed must be non-negative"),
+        ({"seed": -1}, "seed must be an integer from 0 to 4294967295"),
+        ({"seed": 2**32}, "seed must be an integer from 0 to 4294967295"),
+        ({"n_samples": 10_000_000_000}, r"would need 1600\.0 GB for X alone, more than half"),
+        ({"n_features": 1_000_000_000}, r"would need 8000\.0 GB for X alone, more than half"),
     ],
 )
 def test_bad_sizes_are_refused(kwargs, message):
     with pytest.raises(InputError, match=message):
         default_workload(**kwargs)
+
+
+def _table(small_workload) -> pd.DataFrame:
+    return pd.DataFrame(small_workload.X).add_prefix("x")
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("x4", "a", r"X column 'x4' is not numeric \(it holds 'a'\) and model 'logit'"),
+        ("x2", "7,5", r"X column 'x2' is not numeric \(it holds '7,5'\)"),
+        ("x1", np.inf, "X column 'x1' holds infinite values"),
+        ("x0", -np.inf, "X column 'x0' holds infinite values"),
+        ("x3", np.nan, r"X contains NaN and model 'logit' .*column 'x3' holds NaN"),
+    ],
+)
+def test_features_that_are_not_finite_numbers_are_refused(small_workload, column, value, message):
+    X = _table(small_workload)
+    X[column] = X[column].astype(object if isinstance(value, str) else float)
+    X.loc[5, column] = value
+    with pytest.raises(InputError, match=message):
+        Workload(X, small_workload.y, {"logit": LogisticRegression()})
+
+
+def test_infinite_values_in_an_array_name_the_column(small_workload):
+    X = small_workload.X.copy()
+    X[4, 6] = np.inf
+    with pytest.raises(InputError, match="X column 6 holds infinite values"):
+        Workload(X, small_workload.y, {"logit": LogisticRegression()})
+    strings = small_workload.X.astype(object)
+    strings[2, 1] = "n/a"
+    with pytest.raises(InputError, match=r"X column 1 is not numeric \(it holds 'n/a'\)"):
+        Workload(strings, small_workload.y, {"logit": LogisticRegression()})
+
+
+def test_text_columns_are_left_to_pipelines_that_encode_them(small_workload):
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    X = _table(small_workload).assign(colour=np.where(small_workload.y == 1, "red", "blue"))
+    encode = make_column_transformer((OneHotEncoder(), ["colour"]), remainder="passthrough")
+    pipeline = make_pipeline(encode, LogisticRegression(solver="liblinear"))
+    workload = Workload(X, small_workload.y, {"pipe": pipeline})
+    assert benchmark_fold(*workload.common_args, workload.tasks()[0]).scores["pipe"] > 0.9
+
+
+@pytest.mark.parametrize("y_type", ["array", "series", "labels"])
+def test_missing_target_values_are_refused(small_workload, y_type):
+    y = small_workload.y.astype(float)
+    y[[3, 8]] = np.nan
+    if y_type == "series":
+        y = pd.Series(y)
+    elif y_type == "labels":
+        y = pd.Series(np.where(small_workload.y == 1, "yes", "no")).where(lambda s: s.index != 3)
+    with pytest.raises(InputError, match=r"the target y has [12] missing values?; drop"):
+        Workload(small_workload.X, y, {"logit": LogisticRegression()})
+
+
+def test_a_bad_estimator_parameter_is_refused_naming_the_model(small_workload):
+    from sklearn.tree import DecisionTreeClassifier
+
+    models = {"tree": DecisionTreeClassifier(max_depth="abc")}
+    message = r"model 'tree' \(DecisionTreeClassifier\) has a bad parameter: The 'max_depth' "
+    with pytest.raises(InputError, match=message + r"parameter .* Got 'abc' instead"):
+        Workload(small_workload.X, small_workload.y, models)

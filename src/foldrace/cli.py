@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import sys
 import time
+import urllib.parse
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -21,7 +22,7 @@ from typing import NoReturn
 
 import pandas as pd
 
-from foldrace.errors import InputError, RaceError, RaceInterrupted
+from foldrace.errors import InputError, RaceError, RaceInterrupted, one_line
 from foldrace.executors import (
     BLOG_STRATEGIES,
     DATA_MODES,
@@ -36,11 +37,14 @@ from foldrace.executors.base import threads_left_behind
 from foldrace.files import prepare_out_dir
 from foldrace.interrupts import StopSignals
 from foldrace.results import RaceResult
-from foldrace.workload import GRANULARITIES, Workload, default_models
+from foldrace.workload import GRANULARITIES, MAX_SEED, Workload, default_models
 
 __all__ = ["ExitCode", "build_parser", "build_workload", "console_main", "main"]
 
 DEFAULT_OUT = "foldrace-results"
+WORKLOAD_DEFAULTS = {"samples": 1000, "features": 20, "folds": 3, "seed": 123}
+"""Sizes and seed of ``foldrace run``'s workload where the options leave them out."""
+DASK_SCHEMES = ("tcp", "tls", "ucx", "ws", "wss")
 
 
 class ExitCode(IntEnum):
@@ -80,24 +84,46 @@ def _seconds(text: str) -> float:
         return check_timeout(float(text))
     except (ValueError, InputError):
         raise argparse.ArgumentTypeError(
-            f"must be a positive number of seconds, got {text!r}"
+            f"must be a positive, finite number of seconds, got {text!r}"
         ) from None
 
 
-def _count(minimum: int):
+def _count(minimum: int, maximum: int | None = None):
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(
-                f"must be an integer of at least {minimum}, got {text!r}"
+        if value is None or value < minimum or (maximum is not None and value > maximum):
+            expected = (
+                f"of at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
             )
+            raise argparse.ArgumentTypeError(f"must be an integer {expected}, got {text!r}")
         return value
 
     parse.__name__ = f"integer >= {minimum}"
     return parse
+
+
+def _scheduler(text: str) -> str:
+    """A Dask scheduler address: ``[SCHEME://]HOST:PORT``, checked for its form only."""
+    scheme, sep, _ = text.partition("://")
+    try:
+        parts = urllib.parse.urlsplit(text if sep else f"tcp://{text}")
+        well_formed = bool(
+            (not sep or scheme in DASK_SCHEMES)
+            and parts.hostname
+            and parts.port
+            and not (parts.path or parts.query or parts.fragment or parts.username)
+        )
+    except ValueError:  # a port that is not a number from 0 to 65535, a broken IPv6 address
+        well_formed = False
+    if not well_formed:
+        raise argparse.ArgumentTypeError(
+            f"must be a Dask scheduler address such as tcp://HOST:PORT (schemes: "
+            f"{', '.join(DASK_SCHEMES)}), got {text!r}"
+        )
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -137,13 +163,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--repeats", type=_count(1), default=3, help="timed runs per cell (default: 3)"
     )
-    run.add_argument("--samples", type=_count(4), default=1000, help="samples (default: 1000)")
-    run.add_argument("--features", type=_count(2), default=20, help="features (default: 20)")
+    defaults = WORKLOAD_DEFAULTS
     run.add_argument(
-        "--folds", type=_count(2), default=3, help="cross-validation folds (default: 3)"
+        "--samples",
+        type=_count(4),
+        help=f"samples of the generated data (default: {defaults['samples']})",
     )
     run.add_argument(
-        "--seed", type=_count(0), default=123, help="data and fold seed (default: 123)"
+        "--features",
+        type=_count(2),
+        help=f"features of the generated data (default: {defaults['features']})",
+    )
+    run.add_argument(
+        "--folds", type=_count(2), help=f"cross-validation folds (default: {defaults['folds']})"
+    )
+    run.add_argument(
+        "--seed",
+        type=_count(0, MAX_SEED),
+        help=f"data and fold seed (default: {defaults['seed']})",
     )
     run.add_argument(
         "--granularity",
@@ -172,7 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--workload",
         metavar="module:function",
         help="a function of yours returning a foldrace.Workload (own splitter, scorer, "
-        "everything); cannot be combined with --data or --model",
+        "everything); it runs your code; cannot be combined with --data, --model, --target, "
+        "--samples, --features, --folds or --seed",
     )
     run.add_argument(
         "--out",
@@ -189,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--scheduler",
+        type=_scheduler,
         metavar="tcp://HOST:PORT",
         help="run dask executors on this Dask scheduler's cluster, left running (default: a "
         "local cluster on 127.0.0.1, started and stopped for the race)",
@@ -343,52 +382,114 @@ def format_bound(result: RaceResult) -> str:
 
 
 def build_workload(args: argparse.Namespace) -> Workload:
-    """The workload that ``foldrace run``'s options describe."""
+    """The workload that ``foldrace run``'s options describe.
+
+    Raises
+    ------
+    InputError
+        If the options contradict each other or describe a workload that cannot be raced.
+    """
     from sklearn.model_selection import StratifiedKFold
 
-    from foldrace.specs import load_csv, load_object, parse_model
+    from foldrace.specs import load_csv, parse_models
     from foldrace.workload import default_workload
+
+    def given(*names: str) -> list[str]:
+        return [f"--{name}" for name in names if getattr(args, name, None) is not None]
+
+    def value(name: str) -> int:
+        chosen = getattr(args, name, None)
+        return WORKLOAD_DEFAULTS[name] if chosen is None else chosen
 
     if args.workload:
         if args.data or args.model:
             raise InputError("--workload cannot be combined with --data or --model")
-        factory = load_object(args.workload)
-        try:
-            workload = factory() if callable(factory) else factory
-        except InputError:
-            raise
-        except Exception as exc:
-            reason = f"{type(exc).__name__}: {exc}"
-            raise InputError(f"--workload {args.workload!r} raised {reason}") from None
-        if not isinstance(workload, Workload):
-            raise InputError(f"--workload {args.workload!r} did not give a foldrace.Workload")
-        return workload
-    models = dict(parse_model(text) for text in args.model)
+        ignored = given("samples", "features", "folds", "seed", "target")
+        if ignored:
+            raise InputError(
+                f"--workload makes its own data, folds and models, so {', '.join(ignored)} "
+                f"would be ignored; leave {'it' if len(ignored) == 1 else 'them'} out"
+            )
+        return _call_workload(args.workload)
+    models = parse_models(args.model)
+    samples, features, folds, seed = map(value, ("samples", "features", "folds", "seed"))
     if args.data is None:
         if args.target:
             raise InputError("--target needs --data")
-        workload = default_workload(args.samples, args.features, args.folds, args.seed)
+        workload = default_workload(samples, features, folds, seed)
         if not models:
             return workload
         described = workload.description.replace("logit + rf", " + ".join(models))
         return replace(workload, models=models, description=described)
     if not args.target:
         raise InputError("--data needs --target COLUMN")
+    ignored = given("samples", "features")
+    if ignored:
+        raise InputError(
+            f"--data brings its own samples and features, so {', '.join(ignored)} would be "
+            f"ignored; leave {'it' if len(ignored) == 1 else 'them'} out"
+        )
     X, y = load_csv(args.data, args.target)
-    folds = StratifiedKFold(n_splits=args.folds, shuffle=True, random_state=args.seed)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     models = models or default_models()
     described = (
-        f"{args.data.name} ({len(X)} x {X.shape[1]}), {args.folds} stratified folds "
-        f"(seed {args.seed}), {' + '.join(models)}"
+        f"{args.data.name} ({len(X)} x {X.shape[1]}), {folds} stratified folds "
+        f"(seed {seed}), {' + '.join(models)}"
     )
-    return Workload(X, y, models, folds=folds, name=args.data.stem, description=described)
+    return Workload(X, y, models, folds=splitter, name=args.data.stem, description=described)
+
+
+def _call_workload(spec: str) -> Workload:
+    """Call the ``module:function`` that ``--workload`` names; it must return a Workload."""
+    from foldrace.specs import load_object
+
+    factory = load_object(spec)
+    if not callable(factory):
+        raise InputError(
+            f"--workload {spec!r} is not a function; name one that returns a foldrace.Workload"
+        )
+    try:
+        workload = factory()
+    except (InputError, KeyboardInterrupt):
+        raise
+    except BaseException as exc:  # SystemExit too: the function must give a workload
+        raise InputError(f"--workload {spec!r} raised {one_line(exc)}") from None
+    if not isinstance(workload, Workload):
+        raise InputError(
+            f"--workload {spec!r} did not give a foldrace.Workload (it returned a "
+            f"{type(workload).__name__}); return one from the function"
+        )
+    return workload
+
+
+def _check_out(path: Path) -> None:
+    """Refuse an ``--out`` that is a file or cannot be created, creating nothing.
+
+    The directory itself is made by :func:`~foldrace.files.prepare_out_dir` once there is
+    something to write, so bad input leaves no empty folder behind.
+    """
+    try:
+        if path.exists() and not path.is_dir():
+            raise InputError(f"--out {str(path)!r} is an existing file, not a directory")
+        existing = path.absolute()
+        while not existing.exists():
+            existing = existing.parent
+        if not existing.is_dir():
+            reason = "Not a directory"
+        elif not os.access(existing, os.W_OK | os.X_OK):
+            reason = "Permission denied"
+        else:
+            return
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+    raise InputError(f"--out {str(path)!r} is not writable: {reason}")
 
 
 def _run(args: argparse.Namespace) -> int:
     from foldrace.harness import race
 
     started = time.perf_counter()
-    out = prepare_out_dir(args.out)
+    _check_out(args.out)
     workload = build_workload(args)
     try:
         result = race(
@@ -407,6 +508,7 @@ def _run(args: argparse.Namespace) -> int:
             progress=not args.quiet,
         )
     except RaceInterrupted as stop:
+        out = prepare_out_dir(args.out)
         stop.result.write(out)
         runs = len(stop.result.timings)
         print(
@@ -415,6 +517,7 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return ExitCode.INTERRUPTED
+    out = prepare_out_dir(args.out)
     paths = list(result.write(out).values())
     if not args.no_plot:
         from foldrace.plots import plot_speedup, plot_timeline, save_figure

@@ -16,7 +16,14 @@ __all__ = [
     "RaceInterrupted",
     "TaskTimeoutError",
     "WorkerDiedError",
+    "one_line",
 ]
+
+
+def one_line(exc: BaseException) -> str:
+    """``"ExceptionType: message"`` on one line, for an error message that quotes ``exc``."""
+    message = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 class FoldraceError(Exception):

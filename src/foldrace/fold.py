@@ -8,6 +8,7 @@ only in how they deliver those arguments to this one function.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 import traceback
@@ -109,8 +110,8 @@ def benchmark_fold(
     Raises
     ------
     FoldTaskError
-        If fitting or scoring fails; it names the fold and the model, and chains the
-        original exception.
+        If fitting or scoring fails, or the score is NaN or infinite; it names the fold
+        and the model, and chains the original exception.
     """
     start = time.time()
     X_train, y_train = take_rows(X, task.train), take_rows(y, task.train)
@@ -119,7 +120,10 @@ def benchmark_fold(
     for name in task.models:
         try:
             fitted = clone(models[name]).fit(X_train, y_train)
-            scores[name] = float(scorer(fitted, X_test, y_test))
+            score = float(scorer(fitted, X_test, y_test))
+            if not math.isfinite(score):
+                raise ValueError(f"the scorer returned {score!r}; a score must be a finite number")
+            scores[name] = score
         except TaskTimeoutError:
             raise  # the run's deadline, not the model's failure
         except Exception as exc:

@@ -9,69 +9,173 @@ from __future__ import annotations
 
 import ast
 import importlib
+import inspect
 import sys
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from foldrace.errors import InputError
+from foldrace.errors import InputError, one_line
 
-__all__ = ["load_csv", "load_object", "parse_model"]
+__all__ = ["is_estimator_class", "load_csv", "load_object", "parse_model", "parse_models"]
+
+_ESTIMATOR_METHODS = ("fit", "get_params", "set_params")
 
 
 def load_object(spec: str) -> Any:
-    """Import ``module:attribute`` (the current directory is importable too)."""
+    """Import ``module:attribute``; the current directory is searched last.
+
+    Importing a module runs its code. The current directory comes after the installed
+    packages on ``sys.path``, so a stray ``matplotlib.py`` there cannot shadow them.
+
+    Raises
+    ------
+    InputError
+        If ``spec`` is malformed, the module cannot be imported (or raises while it is
+        imported), or it has no such attribute.
+    """
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
         raise InputError(f"{spec!r} is not of the form module:name")
     if "" not in sys.path:
-        sys.path.insert(0, "")
+        sys.path.append("")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise InputError(f"cannot import module {module_name!r}: {exc}") from None
+    except (Exception, SystemExit) as exc:
+        raise InputError(
+            f"cannot import module {module_name!r}, it raised {one_line(exc)}"
+        ) from None
     try:
         return getattr(module, attribute)
     except AttributeError:
         raise InputError(f"module {module_name!r} has no attribute {attribute!r}") from None
 
 
+def is_estimator_class(obj: Any) -> bool:
+    """Whether ``obj`` is a scikit-learn estimator class (or one shaped like it)."""
+    from sklearn.base import BaseEstimator
+
+    if not inspect.isclass(obj):
+        return False
+    if issubclass(obj, BaseEstimator):
+        return True
+    return all(callable(getattr(obj, method, None)) for method in _ESTIMATOR_METHODS)
+
+
 def parse_model(text: str) -> tuple[str, Any]:
     """Parse ``NAME=module:Class(key=value, ...)`` into ``(name, estimator)``.
+
+    Only a scikit-learn estimator class is instantiated (a ``BaseEstimator`` subclass, or
+    a class with ``fit``, ``get_params`` and ``set_params``), and only with keyword
+    arguments whose values are Python literals.
 
     Examples
     --------
     >>> parse_model("tree=sklearn.tree:DecisionTreeClassifier(max_depth=3, random_state=0)")
     ('tree', DecisionTreeClassifier(max_depth=3, random_state=0))
+
+    Raises
+    ------
+    InputError
+        If the text is malformed, names anything but an estimator class, or the class
+        refuses the arguments.
     """
     name, sep, spec = text.partition("=")
     if not sep or not name or not spec:
         raise InputError(f"--model {text!r}: expected NAME=module:Class(key=value, ...)")
-    target, _, arguments = spec.partition("(")
-    kwargs: dict[str, Any] = {}
-    if arguments:
-        try:
-            call = ast.parse(f"f({arguments}", mode="eval").body
-            if not isinstance(call, ast.Call) or call.args:
-                raise ValueError("only keyword arguments are accepted")
-            kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
-        except (SyntaxError, ValueError) as exc:
-            raise InputError(f"--model {text!r}: bad arguments ({exc})") from None
-    cls = load_object(target.strip())
+    target, paren, arguments = spec.partition("(")
+    target = target.strip()
+    kwargs = _keyword_arguments(text, arguments) if paren else {}
+    cls = load_object(target)
+    if not is_estimator_class(cls):
+        raise InputError(
+            f"--model {text!r}: {target} is not a scikit-learn estimator class; "
+            "name a class such as sklearn.tree:DecisionTreeClassifier"
+        )
     try:
         return name, cls(**kwargs)
-    except TypeError as exc:
-        raise InputError(f"--model {text!r}: {exc}") from None
+    except Exception as exc:
+        raise InputError(f"--model {text!r}: {one_line(exc)}") from None
+
+
+def _keyword_arguments(text: str, arguments: str) -> dict[str, Any]:
+    """The ``key=literal`` pairs of ``arguments`` (the text after the opening parenthesis)."""
+    try:
+        call = ast.parse(f"f({arguments}", mode="eval").body
+    except SyntaxError as exc:
+        raise InputError(f"--model {text!r}: bad arguments ({exc.msg})") from None
+    except (RecursionError, MemoryError):
+        raise InputError(f"--model {text!r}: the arguments are nested too deeply") from None
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
+        raise InputError(
+            f"--model {text!r}: nothing may follow the closing parenthesis of the arguments"
+        )
+    if call.args or any(keyword.arg is None for keyword in call.keywords):
+        raise InputError(f"--model {text!r}: only key=value arguments are accepted")
+    kwargs: dict[str, Any] = {}
+    for keyword in call.keywords:
+        if keyword.arg in kwargs:
+            raise InputError(f"--model {text!r}: {keyword.arg!r} is given twice; give it once")
+        try:
+            kwargs[keyword.arg] = ast.literal_eval(keyword.value)
+        except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+            raise InputError(
+                f"--model {text!r}: the value of {keyword.arg!r} is not a Python literal "
+                "(a number, string, bool, None, or a tuple, list or dict of them)"
+            ) from None
+    return kwargs
+
+
+def parse_models(texts: Iterable[str]) -> dict[str, Any]:
+    """Parse several ``--model`` values into a name-to-estimator mapping.
+
+    Raises
+    ------
+    InputError
+        If a value is malformed (see :func:`parse_model`) or a name is given twice.
+    """
+    models: dict[str, Any] = {}
+    for text in texts:
+        name, estimator = parse_model(text)
+        if name in models:
+            raise InputError(f"--model {name!r} is given twice; give each model its own NAME")
+        models[name] = estimator
+    return models
 
 
 def load_csv(path: Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
-    """Read a CSV file and split it into features and the ``target`` column."""
+    """Read a CSV file and split it into features and the ``target`` column.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read, two columns share a name, or ``target`` is not one
+        or has missing values.
+    """
     try:
+        header = pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0].tolist()
         table = pd.read_csv(path)
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot read --data {str(path)!r}: {exc}") from None
+    named = Counter(name for name in header if isinstance(name, str))
+    repeated = [name for name, count in named.items() if count > 1]
+    if repeated:
+        raise InputError(
+            f"--data {str(path)!r} has more than one column named "
+            f"{', '.join(map(repr, repeated))}; give every column its own name"
+        )
     if target not in table.columns:
         columns = ", ".join(map(str, table.columns))
         raise InputError(f"--target {target!r} is not a column of {str(path)!r} ({columns})")
+    missing = int(table[target].isna().sum())
+    if missing:
+        raise InputError(
+            f"--target {target!r} has {missing} missing value{'s' * (missing > 1)} in "
+            f"{str(path)!r}; drop those rows or fill them in first"
+        )
     return table.drop(columns=target), table[target]

@@ -9,11 +9,14 @@ mapping and a scorer, and checks them before any work starts.
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
+from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
@@ -32,6 +35,9 @@ ROC_AUC = make_scorer(roc_auc_score, response_method="predict_proba")
 """ROC-AUC of the positive class's predicted probability, as the blog computes it."""
 
 Folds = tuple[tuple[np.ndarray, np.ndarray], ...]
+
+MAX_SEED = 2**32 - 1
+"""The largest seed NumPy's random generators take."""
 
 
 def default_models(random_state: int = 0) -> dict[str, Any]:
@@ -98,9 +104,10 @@ class Workload:
             except ValueError as exc:
                 raise InputError(f"unknown scoring {self.scorer!r}: {exc}") from None
         object.__setattr__(self, "scorer", scorer)
-        self._check_data()
+        features = _scan_features(self.X)
+        self._check_data(features)
         object.__setattr__(self, "folds", self._materialise_folds(self.folds))
-        self._check_models()
+        self._check_models(features)
         if not self.description:
             n, p = self.shape
             described = f"{n} samples x {p} features, {len(self.folds)} folds"
@@ -147,7 +154,7 @@ class Workload:
             for models in groups
         ]
 
-    def _check_data(self) -> None:
+    def _check_data(self, features: _Features) -> None:
         n_samples = np.shape(self.X)[0] if np.ndim(self.X) else 0
         y = np.asarray(self.y)
         if y.ndim != 1:
@@ -156,6 +163,17 @@ class Workload:
             raise InputError("X and y are empty: there is nothing to cross-validate")
         if len(y) != n_samples:
             raise InputError(f"X has {n_samples} samples but y has {len(y)}: lengths must match")
+        missing = int(pd.isna(y).sum())
+        if missing:
+            raise InputError(
+                f"the target y has {missing} missing value{'s' * (missing > 1)}; "
+                "drop those rows or fill them in first"
+            )
+        if features.infinite:
+            raise InputError(
+                f"X {_columns(features.infinite)} infinite values; replace them or drop "
+                "those rows first"
+            )
         classes = np.unique(y)
         if len(classes) < 2:
             raise InputError(f"y has a single class ({classes[0]!r}); at least two are needed")
@@ -213,7 +231,7 @@ class Workload:
         except ValueError as exc:
             raise InputError(f"folds: {exc}") from None
 
-    def _check_models(self) -> None:
+    def _check_models(self, features: _Features) -> None:
         if not self.models:
             raise InputError("models: at least one estimator is needed")
         for name, estimator in self.models.items():
@@ -221,24 +239,103 @@ class Workload:
                 raise InputError(f"model names must be non-empty strings, got {name!r}")
             if not hasattr(estimator, "fit") or not hasattr(estimator, "get_params"):
                 raise InputError(f"model {name!r} is not a scikit-learn estimator: {estimator!r}")
+            _check_params(name, estimator)
             if self.scorer is ROC_AUC and not hasattr(estimator, "predict_proba"):
                 raise InputError(
                     f"model {name!r} ({type(estimator).__name__}) has no predict_proba, which "
                     "ROC-AUC needs; enable probabilities (e.g. SVC(probability=True)) "
                     "or pass another scorer"
                 )
-            if _has_nan(self.X) and not _allows_nan(estimator):
+            if features.text and not _accepts_text(estimator):
+                column, value = next(iter(features.text.items()))
+                raise InputError(
+                    f"X column {column} is not numeric (it holds {value!r}) and model {name!r} "
+                    f"({type(estimator).__name__}) needs numbers; encode or drop the column"
+                )
+            if features.nan and not _allows_nan(estimator):
                 raise InputError(
                     f"X contains NaN and model {name!r} ({type(estimator).__name__}) "
-                    "cannot handle missing values; impute them first"
+                    f"cannot handle missing values; impute them first ({_columns(features.nan)} "
+                    "NaN)"
                 )
 
 
-def _has_nan(X: Any) -> bool:
+@dataclass(frozen=True)
+class _Features:
+    """Feature columns that not every estimator can take, by label."""
+
+    text: dict[str, Any]  # non-numeric columns, with a value that is not a number
+    nan: list[str]  # columns holding NaN
+    infinite: list[str]  # columns holding +inf or -inf
+
+
+def _scan_features(X: Any) -> _Features:
+    """Find the non-numeric, NaN and infinite feature columns of ``X``."""
+    text: dict[str, Any] = {}
+    nan: list[str] = []
+    infinite: list[str] = []
+    if hasattr(X, "tocsr"):  # a sparse matrix: only its stored values
+        columns = [("values", X.data)]
+    elif hasattr(X, "items") and hasattr(X, "columns"):  # a DataFrame
+        columns = [(repr(c) if isinstance(c, str) else str(c), col) for c, col in X.items()]
+    else:
+        array = np.asarray(X)
+        if array.ndim == 2 and array.dtype.kind in "biuf":  # the common case, at once
+            nan = [str(j) for j in np.flatnonzero(np.isnan(array).any(axis=0))]
+            infinite = [str(j) for j in np.flatnonzero(np.isinf(array).any(axis=0))]
+            return _Features(text, nan, infinite)
+        columns = [(str(j), array[:, j]) for j in range(array.shape[1])] if array.ndim == 2 else []
+    for label, column in columns:
+        if isinstance(getattr(column, "dtype", None), pd.CategoricalDtype):
+            continue  # categories: left to the estimators that take them
+        values = np.asarray(column)
+        if values.dtype.kind in "biu":
+            continue
+        if values.dtype.kind == "f":
+            as_float = values
+        else:
+            as_float = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
+            not_numbers = np.isnan(as_float) & ~pd.isna(values)
+            if not_numbers.any():
+                text[label] = values[np.argmax(not_numbers)]
+                continue
+        if np.isnan(as_float).any():
+            nan.append(label)
+        if np.isinf(as_float).any():
+            infinite.append(label)
+    return _Features(text, nan, infinite)
+
+
+def _columns(labels: list[str]) -> str:
+    """``column 'a' holds`` or ``columns 'a', 'b' hold``, for a message."""
+    shown = ", ".join(labels[:5]) + (", ..." if len(labels) > 5 else "")
+    return f"column {shown} holds" if len(labels) == 1 else f"columns {shown} hold"
+
+
+def _check_params(name: str, estimator: Any) -> None:
+    """Let a scikit-learn estimator check its own parameters, as ``fit`` would."""
+    if not hasattr(estimator, "_parameter_constraints") or not hasattr(
+        estimator, "_validate_params"
+    ):
+        return
     try:
-        return bool(np.isnan(np.asarray(X, dtype=float)).any())
-    except (TypeError, ValueError):
-        return False
+        clone(estimator)._validate_params()
+    except Exception as exc:
+        reason = " ".join(str(exc).split())
+        raise InputError(
+            f"model {name!r} ({type(estimator).__name__}) has a bad parameter: {reason}"
+        ) from None
+
+
+def _accepts_text(estimator: Any) -> bool:
+    """Whether an estimator may take non-numeric columns: a pipeline or column transformer
+    (which may encode them first), or one whose tags say it takes strings."""
+    if hasattr(estimator, "steps") or hasattr(estimator, "transformers"):
+        return True
+    try:
+        return bool(estimator.__sklearn_tags__().input_tags.string)
+    except AttributeError:
+        return True
 
 
 def _allows_nan(estimator: Any) -> bool:
@@ -246,6 +343,21 @@ def _allows_nan(estimator: Any) -> bool:
         return bool(estimator.__sklearn_tags__().input_tags.allow_nan)
     except AttributeError:
         return True
+
+
+def _check_memory(n_samples: int, n_features: int) -> None:
+    """Refuse data that would take more than half of this machine's memory."""
+    try:
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows)
+        return
+    needed = n_samples * n_features * np.dtype(np.float64).itemsize
+    if memory > 0 and needed > memory / 2:
+        raise InputError(
+            f"samples x features = {n_samples} x {n_features} would need {needed / 1e9:.1f} GB "
+            f"for X alone, more than half of this machine's {memory / 1e9:.1f} GB of memory; "
+            "use fewer samples or features"
+        )
 
 
 def default_workload(
@@ -277,7 +389,8 @@ def default_workload(
     Raises
     ------
     InputError
-        If a size is not a positive integer or the folds cannot be made.
+        If a size is not a positive integer, the seed is above :data:`MAX_SEED`, the data
+        would take more than half of the machine's memory, or the folds cannot be made.
     """
     sizes = {"samples": n_samples, "features": n_features, "folds": n_folds, "seed": seed}
     for label, value in sizes.items():
@@ -289,8 +402,9 @@ def default_workload(
         raise InputError(f"features must be at least 2, got {n_features}")
     if n_folds < 2:
         raise InputError(f"folds must be at least 2, got {n_folds}")
-    if seed < 0:
-        raise InputError(f"seed must be non-negative, got {seed}")
+    if not 0 <= seed <= MAX_SEED:
+        raise InputError(f"seed must be an integer from 0 to {MAX_SEED} (2**32 - 1), got {seed}")
+    _check_memory(n_samples, n_features)
     n_informative = min(10, n_features)
     X, y = make_classification(
         n_samples=n_samples,

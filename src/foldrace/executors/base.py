@@ -9,6 +9,7 @@ computes, and leaving it stops them (shutdown); the harness times the three apar
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import numbers
 import os
@@ -169,12 +170,16 @@ def check_timeout(timeout: object) -> float | None:
     Raises
     ------
     InputError
-        If ``timeout`` is not a positive number.
+        If ``timeout`` is not a positive, finite number.
     """
     if timeout is None:
         return None
-    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout > 0:
-        raise InputError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, numbers.Real)
+        or not 0 < timeout < math.inf
+    ):
+        raise InputError(f"timeout must be a positive, finite number of seconds, got {timeout!r}")
     return float(timeout)
 
 
