@@ -89,6 +89,56 @@ def test_two_files_side_by_side(bench_json, tmp_path, capsys):
     assert "starmap" in capsys.readouterr().out
 
 
+def _race_entry(info=None, stats=None) -> str:
+    """A pytest-benchmark file with one serial race entry, with fields changed."""
+    entry = {
+        "name": "test_race[serial]",
+        "extra_info": {
+            "kind": "foldrace.race",
+            "executor": "serial",
+            "schedule": "sequential",
+            "workers": 1,
+            "workload": "seed",
+            "n_samples": 1000,
+            "granularity": "fold",
+            "task_durations": [0.1, 0.1, 0.1],
+        }
+        | (info or {}),
+        "stats": {"median": 0.3, "min": 0.3, "max": 0.3, "rounds": 1} | (stats or {}),
+    }
+    return json.dumps({"benchmarks": [entry]})
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (_race_entry({"workers": "two"}), "extra_info.workers must be an integer of at least 1"),
+        (_race_entry({"workers": 0}), "extra_info.workers must be an integer of at least 1"),
+        (_race_entry({"schedule": "fifo"}), "extra_info.schedule must be a known schedule"),
+        (_race_entry({"granularity": 3}), "extra_info.granularity must be one of fold"),
+        (_race_entry({"n_samples": "many"}), "extra_info.n_samples must be an integer"),
+        (_race_entry({"task_durations": "fast"}), "extra_info.task_durations must be a"),
+        (_race_entry(stats={"median": "fast"}), "stats.median must be a finite number"),
+        (_race_entry(stats={"rounds": None}), "stats.rounds must be an integer"),
+    ],
+)
+def test_wrongly_typed_benchmark_fields_are_one_line_and_exit_2(tmp_path, capsys, content, message):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    assert main(["plot", "--benchmark-json", str(path), "--out", str(tmp_path / "f")]) == 2
+    err = capsys.readouterr().err
+    assert f"'{path}' has a damaged benchmark entry test_race[serial]: {message}" in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "f").exists()
+
+
+def test_a_good_benchmark_entry_plots(tmp_path, capsys):
+    path = tmp_path / "good.json"
+    path.write_text(_race_entry())
+    assert main(["plot", "--benchmark-json", str(path)]) == ExitCode.OK
+    assert (tmp_path / "benchmark-speedup.png").read_bytes()[:4] == b"\x89PNG"
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from foldrace.cli import ExitCode, main
 from foldrace.executors import BLOG_STRATEGIES, executor_names
+
+
+def latest(out: Path) -> Path:
+    """The run folder that ``out/latest`` points at (a relative link to a sibling)."""
+    link = out / "latest"
+    assert link.is_symlink(), f"{link} is not a symlink"
+    target = os.readlink(link)
+    assert "/" not in target, target
+    return out / target
 
 
 def _foldrace(*args: str, cwd=None) -> subprocess.CompletedProcess:
@@ -35,6 +46,9 @@ def run_dir(tmp_path_factory):
 def test_run_writes_csv_json_and_figures_and_exits_0(run_dir):
     out, done = run_dir
     assert done.returncode == ExitCode.OK, done.stderr
+    folder = latest(out)
+    assert re.fullmatch(r"run-\d{8}-\d{6}", folder.name)
+    assert sorted(p.name for p in out.iterdir()) == ["latest", folder.name]
     for name in (
         "results.json",
         "summary.csv",
@@ -44,10 +58,11 @@ def test_run_writes_csv_json_and_figures_and_exits_0(run_dir):
         "speedup.png",
         "speedup.svg",
     ):
-        assert (out / name).stat().st_size > 0, name
-    assert (out / "speedup.png").read_bytes().startswith(b"\x89PNG")
-    data = json.loads((out / "results.json").read_text())
+        assert (folder / name).stat().st_size > 0, name
+    assert (folder / "speedup.png").read_bytes().startswith(b"\x89PNG")
+    data = json.loads((folder / "results.json").read_text())
     assert data["meta"]["workers"] == [1, 2]
+    assert f"{out / 'latest'} -> {folder.name}" in done.stdout
 
 
 def test_run_prints_table_bound_scores_and_identical_line(run_dir):
@@ -68,9 +83,11 @@ def test_run_prints_table_bound_scores_and_identical_line(run_dir):
     assert "race" in done.stderr  # the progress bar
 
 
-def test_plot_redraws_from_results_json(run_dir, tmp_path):
+@pytest.mark.parametrize("source", ["file", "run folder", "out folder"])
+def test_plot_redraws_from_results_json(run_dir, tmp_path, source):
     out, _ = run_dir
-    assert main(["plot", str(out / "results.json"), "--out", str(tmp_path)]) == ExitCode.OK
+    given = {"file": latest(out) / "results.json", "run folder": latest(out), "out folder": out}
+    assert main(["plot", str(given[source]), "--out", str(tmp_path)]) == ExitCode.OK
     assert (tmp_path / "speedup.png").read_bytes().startswith(b"\x89PNG")
     assert (tmp_path / "speedup.svg").read_text().lstrip().startswith("<?xml")
 
@@ -98,10 +115,9 @@ def test_quiet_run_with_own_models(tmp_path, capsys):
     )
     assert code == ExitCode.OK
     assert capsys.readouterr().out == "Identical averaged scores across executors: yes\n"
-    assert not (tmp_path / "speedup.png").exists()
-    assert json.loads((tmp_path / "results.json").read_text())["meta"]["workload"]["models"] == [
-        "tree"
-    ]
+    assert not (latest(tmp_path) / "speedup.png").exists()
+    meta = json.loads((latest(tmp_path) / "results.json").read_text())["meta"]
+    assert meta["workload"]["models"] == ["tree"]
 
 
 def test_run_on_a_csv_file(tmp_path, capsys, small_workload):
@@ -130,7 +146,7 @@ def test_run_on_a_csv_file(tmp_path, capsys, small_workload):
         ]
     )
     assert code == ExitCode.OK, capsys.readouterr().err
-    meta = json.loads((tmp_path / "out" / "results.json").read_text())["meta"]
+    meta = json.loads((latest(tmp_path / "out") / "results.json").read_text())["meta"]
     assert meta["workload"]["description"].startswith("mine.csv (300 x 20)")
 
 
@@ -153,7 +169,7 @@ def test_run_races_the_axes_given(tmp_path, capsys):
         ]
     )  # fmt: skip
     assert code == ExitCode.OK, capsys.readouterr().err
-    meta = json.loads((out / "results.json").read_text())["meta"]
+    meta = json.loads((latest(out) / "results.json").read_text())["meta"]
     assert meta["executors"] == [
         "serial", "starmap", "starmap/shared", "starmap/thread", "submit/thread",
     ]  # fmt: skip
@@ -331,8 +347,8 @@ def test_run_with_both_granularities_and_a_timeline(tmp_path, capsys):
     assert "Granularity bound of 6 tasks per fold-model" in out
     assert any(line.startswith("starmap") and "fold x model" in line for line in out.splitlines())
     for name in ("speedup.png", "timeline.png", "timeline.svg"):
-        assert (tmp_path / name).stat().st_size > 0
-    assert main(["timeline", str(tmp_path / "results.json"), "--out", str(tmp_path / "t")]) == 0
+        assert (latest(tmp_path) / name).stat().st_size > 0
+    assert main(["timeline", str(tmp_path), "--out", str(tmp_path / "t")]) == 0
     assert (tmp_path / "t" / "timeline.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -484,14 +500,299 @@ def test_a_module_in_the_current_folder_shadows_no_installed_package(tmp_path):
         "def make():\n"
         "    return default_workload(n_samples=100)\n"
     )
-    # -P: the current folder is not put first on sys.path, as with the console script
+    # the console script: unlike python -m, it does not put the current folder first
+    script = Path(sys.executable).with_name("foldrace")
     argv = ["run", "--workload", "mine:make", "--executors", "map", "--workers", "1"]
     done = subprocess.run(
-        [sys.executable, "-P", "-m", "foldrace", *argv, "--repeats", "1", "--quiet", "--out", "o"],
+        [script, *argv, "--repeats", "1", "--quiet", "--out", "o"],
         capture_output=True,
         text=True,
         timeout=300,
         cwd=tmp_path,
     )
     assert done.returncode == ExitCode.OK, done.stderr
-    assert (tmp_path / "o" / "speedup.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "o" / "latest" / "speedup.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.fixture(scope="module")
+def tiny(small_workload):
+    """A real race of serial and map on one worker, one repeat: a result to write."""
+    from foldrace import race
+
+    return race(small_workload, ["map"], [1], repeats=1, warmup=0)
+
+
+def _fake_run(monkeypatch, result, out: Path, *extra: str) -> int:
+    """``foldrace run`` in-process, with the race replaced by ``result``."""
+    monkeypatch.setattr("foldrace.harness.race", lambda *args, **kwargs: result)
+    argv = ["run", "--executors", "map", "--workers", "1", "--quiet", "--out", str(out)]
+    return main([*argv, *extra])
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_each_run_gets_its_own_folder_and_latest_the_last_complete(tiny, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    assert _fake_run(monkeypatch, tiny, out) == ExitCode.OK
+    first = latest(out)
+    kept = _snapshot(first)
+    assert set(kept) == {
+        "results.json", "summary.csv", "timings.csv", "tasks.csv", "scores.csv",
+        "speedup.png", "speedup.svg",
+    }  # fmt: skip
+    assert _fake_run(monkeypatch, tiny, out, "--no-plot") == ExitCode.OK
+    second = latest(out)
+    assert second != first  # unique even within the same second
+    assert second.name.startswith(first.name[: len("run-YYYYMMDD-HH")])
+    assert not (second / "speedup.png").exists()  # no figure left from the earlier run
+    assert _snapshot(first) == kept
+    assert sorted(p.name for p in out.iterdir()) == sorted(["latest", first.name, second.name])
+
+
+def test_a_kill_between_writes_keeps_the_previous_run(tiny, tmp_path, monkeypatch, capsys):
+    from test_files import fail_on_file, leftovers
+
+    out = tmp_path / "out"
+    assert _fake_run(monkeypatch, tiny, out) == ExitCode.OK
+    first = latest(out)
+    kept = _snapshot(first)
+    fail_on_file(monkeypatch, 3, KeyboardInterrupt())
+    assert _fake_run(monkeypatch, tiny, out) == ExitCode.INTERRUPTED
+    assert "interrupted" in capsys.readouterr().err
+    assert latest(out) == first
+    assert _snapshot(first) == kept
+    assert sorted(p.name for p in out.iterdir()) == ["latest", first.name]
+    assert not leftovers(out)
+
+
+@pytest.mark.parametrize("number", [1, 5, 7], ids=["first-csv", "json", "last-figure"])
+def test_a_full_disk_while_writing_exits_2_and_leaves_nothing(
+    tiny, tmp_path, monkeypatch, capsys, number
+):
+    import errno
+
+    from test_files import fail_on_file, leftovers
+
+    out = tmp_path / "out"
+    assert _fake_run(monkeypatch, tiny, out) == ExitCode.OK
+    first = latest(out)
+    kept = _snapshot(first)
+    capsys.readouterr()
+    opened = fail_on_file(monkeypatch, number, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
+    assert _fake_run(monkeypatch, tiny, out) == ExitCode.BAD_INPUT
+    assert len(opened) == number  # nothing was written after the failure
+    err = capsys.readouterr().err
+    assert err.startswith("foldrace run: error: cannot write ")
+    assert "No space left on device; nothing was written" in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert latest(out) == first
+    assert _snapshot(first) == kept
+    assert sorted(p.name for p in out.iterdir()) == ["latest", first.name]
+    assert not leftovers(out)
+
+
+def test_plot_on_a_full_disk_keeps_the_earlier_figures(tiny, tmp_path, monkeypatch, capsys):
+    import errno
+
+    from test_files import fail_on_file, leftovers
+
+    path = tiny.write(tmp_path)["results"]
+    assert main(["plot", str(path)]) == ExitCode.OK
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("speedup.*")}
+    assert set(before) == {"speedup.png", "speedup.svg"}
+    capsys.readouterr()
+    fail_on_file(monkeypatch, 2, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
+    assert main(["plot", str(path)]) == ExitCode.BAD_INPUT
+    err = capsys.readouterr().err
+    assert "speedup.svg': No space left on device" in err
+    assert len(err.strip().splitlines()) == 1
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("speedup.*")} == before
+    assert not leftovers(tmp_path)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
+def test_an_interrupted_second_run_keeps_the_first_and_latest(tmp_path):
+    import signal
+    import threading
+    import time
+
+    out = tmp_path / "out"
+    base = ["run", "--executors", "starmap", "--workers", "1", "--out", str(out)]
+    done = _foldrace(*base, "--repeats", "1", "--quiet", "--no-plot")
+    assert done.returncode == ExitCode.OK, done.stderr
+    first = latest(out)
+    kept = _snapshot(first)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "foldrace", *base, "--repeats", "50", "--samples", "300"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    err: list[str] = []
+    reader = threading.Thread(target=lambda: err.extend(iter(lambda: process.stderr.read(1), "")))
+    reader.start()
+    deadline = time.monotonic() + 60
+    finished = re.compile(r"\b([2-9]|[1-9]\d+)/\d+ \[")  # the warm-up and a timed run
+    while time.monotonic() < deadline and not finished.search("".join(err)):
+        time.sleep(0.1)  # until the progress bar shows them
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        reader.join(timeout=60)
+    text = "".join(err)
+    assert process.returncode == ExitCode.INTERRUPTED, text
+    assert "Traceback" not in text
+    second = [p for p in out.iterdir() if p.name.startswith("run-") and p != first]
+    assert len(second) == 1, text
+    assert f"saved in {second[0]}/, marked incomplete" in text
+    data = json.loads((second[0] / "results.json").read_text())
+    assert data["meta"]["complete"] is False
+    assert len(data["timings"]) >= 1
+    assert latest(out) == first
+    assert _snapshot(first) == kept
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+
+
+def _results_file(tiny, tmp_path, change) -> Path:
+    data = json.loads((tiny.write(tmp_path / "run")["results"]).read_text())
+    change(data)
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def _set(table: str, field: str, value):
+    def change(data):
+        data[table][0][field] = value
+
+    return change
+
+
+def _drop(table: str, field: str):
+    def change(data):
+        del data[table][0][field]
+
+    return change
+
+
+def _top(field: str, value=None, delete=False):
+    def change(data):
+        if delete:
+            del data[field]
+        else:
+            data[field] = value
+
+    return change
+
+
+def _meta(*path, value):
+    def change(data):
+        target = data["meta"]
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+    return change
+
+
+BAD_FIELDS = [
+    (_set("timings", "run_s", "fast"), "timings[0].run_s must be a finite number of seconds"),
+    (_set("timings", "run_s", -1.0), "timings[0].run_s must be a finite number of seconds"),
+    (_set("timings", "workers", "two"), "timings[0].workers must be an integer of at least 1"),
+    (_set("timings", "workers", 0), "timings[0].workers must be an integer of at least 1, got 0"),
+    (_set("timings", "workers", True), "timings[0].workers must be an integer"),
+    (_set("timings", "granularity", "model"), "timings[0].granularity must be one of fold"),
+    (_drop("timings", "run_s"), "timings[0] has no 'run_s' field"),
+    (_set("tasks", "pid", None), "tasks[0].pid must be an integer, got None"),
+    (_set("tasks", "duration_s", [1]), "tasks[0].duration_s must be a finite number"),
+    (_set("scores", "score", "high"), "scores[0].score must be a number or null, got 'high'"),
+    (_meta("schedules", "map", value="roundrobin"), "meta.schedules['map'] must be a known"),
+    (_meta("workers", value=[0]), "meta.workers must be a list of integers of at least 1"),
+    (_meta("complete", value="no"), "meta.complete must be true or false"),
+    (_meta("machine", "usable_cpus", value="two"), "meta.machine.usable_cpus must be"),
+    (_top("format", 2), "has format 2, which this version of foldrace cannot read"),
+    (_top("format", delete=True), "damaged: it has no 'format' field"),
+    (_top("scores", delete=True), "damaged: it has no 'scores' field"),
+    (_top("timings", {}), "damaged: 'timings' must be a list"),
+]
+
+
+@pytest.mark.parametrize("command", ["plot", "timeline"])
+@pytest.mark.parametrize(("change", "message"), BAD_FIELDS)
+def test_wrongly_typed_results_fields_exit_2_naming_field_and_file(
+    tiny, tmp_path, capsys, command, change, message
+):
+    path = _results_file(tiny, tmp_path, change)
+    assert main([command, str(path), "--out", str(tmp_path / "figures")]) == ExitCode.BAD_INPUT
+    err = capsys.readouterr().err
+    assert message in err
+    assert f"'{path}'" in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "figures").exists()
+
+
+@pytest.mark.parametrize("command", ["plot", "timeline"])
+def test_a_run_interrupted_before_any_timed_run_exits_2(tiny, tmp_path, capsys, command):
+    from foldrace import RaceResult
+
+    empty = RaceResult.from_runs([], tiny.meta | {"complete": False})
+    path = empty.write(tmp_path / "run")["results"]
+    assert main([command, str(path), "--out", str(tmp_path / "figures")]) == ExitCode.BAD_INPUT
+    err = capsys.readouterr().err
+    verb = "plot" if command == "plot" else "draw"
+    assert err.strip() == (
+        f"foldrace {command}: error: no timed runs to {verb} in '{path}' (the run was "
+        "interrupted before any finished)"
+    )
+    assert not (tmp_path / "figures").exists()
+
+
+def test_timeline_at_a_worker_count_not_raced_creates_no_folder(tiny, tmp_path, capsys):
+    path = tiny.write(tmp_path / "run")["results"]
+    figures = tmp_path / "figures"
+    argv = ["timeline", str(path), "--workers", "7", "--out", str(figures)]
+    assert main(argv) == ExitCode.BAD_INPUT
+    assert "no run at workers=7" in capsys.readouterr().err
+    assert not figures.exists()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.mkdir(), "holds no results.json and no 'latest' run"),
+        (lambda p: (p / "run-20250101-000000").mkdir(parents=True), "no results.json"),
+    ],
+)
+def test_plot_of_a_folder_without_results_exits_2(tmp_path, capsys, make, message):
+    folder = tmp_path / "out"
+    make(folder)
+    assert main(["plot", str(folder)]) == ExitCode.BAD_INPUT
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_plot_of_an_out_folder_with_only_incomplete_runs_names_one(tiny, tmp_path, capsys):
+    from foldrace import RaceResult
+
+    partial = RaceResult.from_runs([], tiny.meta | {"complete": False})
+    partial.write(tmp_path / "out" / "run-20250101-000000")
+    assert main(["plot", str(tmp_path / "out")]) == ExitCode.BAD_INPUT
+    err = capsys.readouterr().err
+    assert "holds no complete run ('latest' is missing)" in err
+    assert "run-20250101-000000" in err
+
+
+def test_an_interrupted_dispatch_creates_no_folder(tmp_path, monkeypatch, capsys):
+    def stopped(**kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("foldrace.dispatch.dispatch_cost", stopped)
+    out = tmp_path / "new" / "dispatch"
+    assert main(["dispatch", "--out", str(out)]) == ExitCode.INTERRUPTED
+    assert not (tmp_path / "new").exists()

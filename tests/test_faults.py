@@ -208,10 +208,13 @@ def test_ctrl_c_saves_what_was_measured_and_exits_130(tmp_path):
     assert process.returncode == 130
     assert "interrupted" in err
     assert "Traceback" not in err
-    data = json.loads((out / "results.json").read_text())
+    (folder,) = out.glob("run-*")  # the interrupted run's own folder
+    assert f"saved in {folder}/, marked incomplete" in err
+    data = json.loads((folder / "results.json").read_text())
     assert data["meta"]["complete"] is False
     assert len(data["timings"]) >= 1
-    assert not list(out.glob(".*.tmp"))  # every file complete or absent
+    assert not (out / "latest").exists()  # latest never points at an incomplete run
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]  # complete or absent
     for child in children:  # no orphan left running, no zombie
         assert not os.path.exists(f"/proc/{child}"), f"worker {child} outlived the race"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 
 import numpy as np
@@ -185,13 +186,57 @@ def test_results_round_trip_through_json_bit_for_bit(small_race, tmp_path):
     assert not list((tmp_path / "out").glob(".*.tmp"))
 
 
+def test_an_interrupted_write_keeps_the_earlier_set(small_race, tmp_path, monkeypatch):
+    from test_files import fail_on_file, leftovers
+
+    paths = small_race.write(tmp_path)
+    before = {name: path.read_bytes() for name, path in paths.items()}
+    fail_on_file(monkeypatch, 3, KeyboardInterrupt())
+    other = RaceResult(
+        small_race.timings.iloc[:1], small_race.tasks, small_race.scores, small_race.meta
+    )
+    with pytest.raises(KeyboardInterrupt):
+        other.write(tmp_path)
+    assert {name: path.read_bytes() for name, path in paths.items()} == before
+    assert not leftovers(tmp_path)
+
+
+def _strict(token: str):
+    raise AssertionError(f"not strict JSON: {token}")
+
+
+def test_non_finite_numbers_are_written_as_null_and_read_back_as_nan(small_race, tmp_path):
+    scores = small_race.scores.copy()
+    scores.loc[0, "score"] = math.nan
+    meta = small_race.meta | {"complete": False, "timeout": math.inf}
+    odd = RaceResult(small_race.timings, small_race.tasks, scores, meta)
+    path = odd.write(tmp_path)["results"]
+    data = json.loads(path.read_text(), parse_constant=_strict)
+    assert data["scores"][0]["score"] is None
+    assert data["meta"]["timeout"] is None
+    again = RaceResult.read(path)
+    assert math.isnan(again.scores["score"].iloc[0])
+    assert again.scores["score"].iloc[1:].tolist() == scores["score"].iloc[1:].tolist()
+    assert again.summary().equals(odd.summary())
+
+
+def test_a_partial_result_with_no_runs_is_strict_json_too(small_race, tmp_path):
+    empty = RaceResult.from_runs([], small_race.meta | {"complete": False})
+    path = empty.write(tmp_path)["results"]
+    data = json.loads(path.read_text(), parse_constant=_strict)
+    assert data["timings"] == []
+    assert data["meta"]["complete"] is False
+    assert RaceResult.read(tmp_path).timings.empty
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
         ("{not json", "not valid JSON"),
         ('{"kind": "something-else"}', "not a foldrace results file"),
         ("[1, 2, 3]", "not a foldrace results file"),
-        ('{"kind": "foldrace.race", "meta": {}}', "damaged"),
+        ('{"kind": "foldrace.race", "meta": {}}', "damaged: it has no 'format' field"),
+        ('{"kind": "foldrace.race", "format": 9}', "has format 9, which this version"),
     ],
 )
 def test_reading_a_bad_results_file_is_an_input_error(tmp_path, content, message):

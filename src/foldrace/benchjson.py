@@ -22,7 +22,16 @@ from matplotlib.figure import Figure
 from foldrace.errors import InputError
 from foldrace.files import read_json
 from foldrace.machine import machine_caption
-from foldrace.results import REFERENCE, speedup_table
+from foldrace.results import (
+    REFERENCE,
+    _granularity,
+    _integer,
+    _record_problem,
+    _schedule,
+    _seconds,
+    _text,
+    speedup_table,
+)
 
 __all__ = ["BenchmarkRun", "benchmark_figure", "benchmark_summary", "read_benchmark_json"]
 
@@ -73,24 +82,27 @@ def read_benchmark_json(path: str | os.PathLike[str], label: str | None = None) 
         "foldrace.startup": "startup",
         "foldrace.axes": "axes",
     }
-    try:
-        for bench in data["benchmarks"]:
-            info = bench.get("extra_info") or {}
-            kind = kinds.get(info.get("kind"))
-            if kind is None:
-                continue
-            stats = bench["stats"]
-            rows[kind].append(
-                {
-                    **info,
-                    "median_s": float(stats["median"]),
-                    "low_s": float(stats["min"]),
-                    "high_s": float(stats["max"]),
-                    "rounds": int(stats["rounds"]),
-                }
-            )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"{name!r} has a damaged benchmark entry: {exc!r}") from None
+    for index, bench in enumerate(data["benchmarks"]):
+        info = bench.get("extra_info") if isinstance(bench, dict) else None
+        info = info or {}
+        tag = info.get("kind") if isinstance(info, dict) else None
+        kind = kinds.get(tag) if isinstance(tag, str) else None
+        if kind is None:
+            continue
+        problem = _entry_problem(bench, kind)
+        if problem:
+            label = bench.get("name") or f"#{index}"
+            raise InputError(f"{name!r} has a damaged benchmark entry {label}: {problem}")
+        stats = bench["stats"]
+        rows[kind].append(
+            {
+                **info,
+                "median_s": float(stats["median"]),
+                "low_s": float(stats["min"]),
+                "high_s": float(stats["max"]),
+                "rounds": int(stats["rounds"]),
+            }
+        )
     if not any(rows.values()):
         raise InputError(
             f"{name!r} holds no foldrace benchmarks; write it with "
@@ -98,6 +110,48 @@ def read_benchmark_json(path: str | os.PathLike[str], label: str | None = None) 
         )
     machine = (data.get("machine_info") or {}).get("foldrace") or {}
     return BenchmarkRun(label or Path(path).name, machine, *(pd.DataFrame(rows[k]) for k in rows))
+
+
+_INFO_FIELDS = {
+    "races": {
+        "executor": _text,
+        "schedule": _schedule,
+        "workers": _integer(1),
+        "workload": _text,
+        "n_samples": _integer(1),
+        "granularity": _granularity,
+    },
+    "dispatch": {
+        "executor": _text,
+        "variant": _text,
+        "workers": _integer(1),
+        "n_tasks": _integer(1),
+    },
+    "startup": {"method": _text, "workers": _integer(1), "start_s": _seconds, "stop_s": _seconds},
+    "axes": {"executor": _text, "workers": _integer(1)},
+}
+"""The extra_info fields read from each kind of benchmark, and their checks."""
+
+_STATS_FIELDS = {"median": _seconds, "min": _seconds, "max": _seconds, "rounds": _integer(1)}
+
+
+def _durations(value: Any) -> str | None:
+    if isinstance(value, list) and value and not any(_seconds(v) for v in value):
+        return None
+    return "must be a non-empty list of finite numbers of seconds, at least 0"
+
+
+def _entry_problem(bench: dict[str, Any], kind: str) -> str | None:
+    """What is wrong with one foldrace benchmark entry's fields, or None."""
+    info = bench["extra_info"]
+    fields = dict(_INFO_FIELDS[kind])
+    if kind == "races" and info.get("executor") == REFERENCE:
+        fields["task_durations"] = _durations
+    problem = _record_problem(info, fields)
+    if problem:
+        return "extra_info" + problem
+    problem = _record_problem(bench.get("stats"), _STATS_FIELDS)
+    return "stats" + problem if problem else None
 
 
 def benchmark_summary(run: BenchmarkRun) -> pd.DataFrame:

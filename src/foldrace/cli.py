@@ -1,8 +1,9 @@
 """The ``foldrace`` command line: ``run`` a race, ``plot`` saved results, list ``executors``.
 
-Exit codes: 0 success, 1 an executor failed, 2 bad input (a one-line message, no
-traceback), 3 the executors' averaged scores differ, 128 + the signal's number when
-stopped by a signal: 130 Ctrl-C (SIGINT), 143 SIGTERM, 129 SIGHUP.
+Exit codes: 0 success, 1 an executor failed, 2 bad input or output that cannot be written
+(a one-line message, no traceback, nothing half-written), 3 the executors' averaged scores
+differ, 128 + the signal's number when stopped by a signal: 130 Ctrl-C (SIGINT), 143
+SIGTERM, 129 SIGHUP.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import signal
 import sys
 import time
 import urllib.parse
@@ -34,9 +36,9 @@ from foldrace.executors import (
     standard_specs,
 )
 from foldrace.executors.base import threads_left_behind
-from foldrace.files import prepare_out_dir
-from foldrace.interrupts import StopSignals
-from foldrace.results import RaceResult
+from foldrace.files import LATEST, check_out_dir, prepare_out_dir, publish_dir, set_latest
+from foldrace.interrupts import StopSignals, deferred, stop_received
+from foldrace.results import RaceResult, find_results, run_folder_name
 from foldrace.workload import GRANULARITIES, MAX_SEED, Workload, default_models
 
 __all__ = ["ExitCode", "build_parser", "build_workload", "console_main", "main"]
@@ -216,7 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         default=DEFAULT_OUT,
         type=Path,
-        help=f"directory for results and figures (default: {DEFAULT_OUT}/)",
+        help="directory for the runs: each run writes its results and figures into a new "
+        "folder run-YYYYMMDD-HHMMSS/ in it, and 'latest' points at the last complete one "
+        f"(default: {DEFAULT_OUT}/)",
     )
     run.add_argument(
         "--start-method",
@@ -270,7 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
         "plot", help="draw speedup curves from a results.json or from pytest-benchmark JSON"
     )
     plot.add_argument(
-        "results", type=Path, nargs="?", help="a results.json written by 'foldrace run'"
+        "results",
+        type=Path,
+        nargs="?",
+        help="a results.json written by 'foldrace run', its run folder, or the --out folder "
+        "(its latest complete run)",
     )
     plot.add_argument(
         "--benchmark-json",
@@ -281,13 +289,21 @@ def build_parser() -> argparse.ArgumentParser:
         "two or more files are drawn side by side",
     )
     plot.add_argument(
-        "--out", type=Path, help="directory for the figure (default: beside the (first) JSON)"
+        "--out",
+        type=Path,
+        help="directory for the figure (default: beside the (first) JSON, created only when "
+        "there is a figure to write)",
     )
 
     timeline = commands.add_parser(
         "timeline", help="draw each executor's worker timeline from a results.json"
     )
-    timeline.add_argument("results", type=Path, help="a results.json written by 'foldrace run'")
+    timeline.add_argument(
+        "results",
+        type=Path,
+        help="a results.json written by 'foldrace run', its run folder, or the --out folder "
+        "(its latest complete run)",
+    )
     timeline.add_argument("--workers", type=_workers, help="worker count to show (default: most)")
     timeline.add_argument(
         "--out", type=Path, help="directory for the figure (default: beside the JSON)"
@@ -462,34 +478,12 @@ def _call_workload(spec: str) -> Workload:
     return workload
 
 
-def _check_out(path: Path) -> None:
-    """Refuse an ``--out`` that is a file or cannot be created, creating nothing.
-
-    The directory itself is made by :func:`~foldrace.files.prepare_out_dir` once there is
-    something to write, so bad input leaves no empty folder behind.
-    """
-    try:
-        if path.exists() and not path.is_dir():
-            raise InputError(f"--out {str(path)!r} is an existing file, not a directory")
-        existing = path.absolute()
-        while not existing.exists():
-            existing = existing.parent
-        if not existing.is_dir():
-            reason = "Not a directory"
-        elif not os.access(existing, os.W_OK | os.X_OK):
-            reason = "Permission denied"
-        else:
-            return
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-    raise InputError(f"--out {str(path)!r} is not writable: {reason}")
-
-
 def _run(args: argparse.Namespace) -> int:
     from foldrace.harness import race
 
     started = time.perf_counter()
-    _check_out(args.out)
+    began = time.time()
+    out = check_out_dir(args.out)  # created only once there is something to save
     workload = build_workload(args)
     try:
         result = race(
@@ -508,23 +502,16 @@ def _run(args: argparse.Namespace) -> int:
             progress=not args.quiet,
         )
     except RaceInterrupted as stop:
-        out = prepare_out_dir(args.out)
-        stop.result.write(out)
+        folder, _ = _save_run(stop.result, out, began, figures=False, timeline=False)
         runs = len(stop.result.timings)
         print(
-            f"foldrace run: interrupted; the {runs} timed runs measured so far are saved in "
-            f"{out}/, marked incomplete",
+            f"foldrace run: {_stopped_by()}; the {runs} timed runs measured so far are saved in "
+            f"{folder}/, marked incomplete ({out / LATEST} still points at the last complete "
+            "run)",
             file=sys.stderr,
         )
         return ExitCode.INTERRUPTED
-    out = prepare_out_dir(args.out)
-    paths = list(result.write(out).values())
-    if not args.no_plot:
-        from foldrace.plots import plot_speedup, plot_timeline, save_figure
-
-        paths += save_figure(plot_speedup(result), out / "speedup")
-        if args.timeline:
-            paths += save_figure(plot_timeline(result), out / "timeline")
+    folder, paths = _save_run(result, out, began, figures=not args.no_plot, timeline=args.timeline)
     check = result.check()
     if args.quiet:
         print(check.describe())
@@ -532,8 +519,56 @@ def _run(args: argparse.Namespace) -> int:
         print(f"Workload: {workload.description}")
         print(format_summary(result), format_bound(result), "", format_scores(result), sep="\n")
         print(f"\nWrote {', '.join(str(p) for p in paths)}")
+        print(f"{out / LATEST} -> {folder.name}")
         print(f"Finished in {time.perf_counter() - started:.1f} s.")
     return ExitCode.OK if check.identical else ExitCode.SCORES_DIFFER
+
+
+def _save_run(
+    result: RaceResult, out: Path, began: float, *, figures: bool, timeline: bool
+) -> tuple[Path, list[Path]]:
+    """Write a run's files into a new folder ``out/run-...``; point ``latest`` at it.
+
+    The folder appears only once every file is in it; ``latest`` moves only to a
+    complete run.
+    """
+    names: list[str] = []
+
+    def write(folder: Path) -> None:
+        paths = list(result.write(folder).values())
+        if figures:
+            from foldrace.plots import plot_speedup, plot_timeline, save_figure
+
+            paths += save_figure(plot_speedup(result), folder / "speedup")
+            if timeline:
+                paths += save_figure(plot_timeline(result), folder / "timeline")
+        names.extend(path.name for path in paths)
+
+    with deferred():  # a stop signal waits until the run's files are all written
+        folder = publish_dir(prepare_out_dir(out), run_folder_name(began), write)
+        if result.meta.get("complete", True):
+            set_latest(out, folder.name)
+    return folder, [folder / name for name in names]
+
+
+def _stopped_by() -> str:
+    """How the race was stopped, for the message that says what was saved."""
+    signum = stop_received()
+    if signum is None or signum == signal.SIGINT:
+        return "interrupted"
+    return f"stopped by {signal.Signals(signum).name}"
+
+
+def _read_runs(path: Path, purpose: str) -> tuple[Path, RaceResult]:
+    """The results file ``path`` stands for, and its result, which must hold timed runs."""
+    file = find_results(path)
+    result = RaceResult.read(file)
+    if result.timings.empty:
+        raise InputError(
+            f"no timed runs to {purpose} in {str(file)!r} (the run was interrupted before "
+            "any finished)"
+        )
+    return file, result
 
 
 def _plot(args: argparse.Namespace) -> int:
@@ -543,9 +578,10 @@ def _plot(args: argparse.Namespace) -> int:
         raise InputError("give one of: a results.json, or --benchmark-json FILE ...")
     if args.benchmark_json:
         return _plot_benchmarks(args)
-    result = RaceResult.read(args.results)
-    out = prepare_out_dir(args.out if args.out is not None else args.results.parent)
-    for path in save_figure(plot_speedup(result), out / "speedup"):
+    file, result = _read_runs(args.results, "plot")
+    fig = plot_speedup(result)
+    out = prepare_out_dir(args.out if args.out is not None else file.parent)
+    for path in save_figure(fig, out / "speedup"):
         print(f"Wrote {path}")
     return ExitCode.OK
 
@@ -553,11 +589,11 @@ def _plot(args: argparse.Namespace) -> int:
 def _plot_benchmarks(args: argparse.Namespace) -> int:
     from foldrace.benchjson import benchmark_figure, benchmark_summary, read_benchmark_json
     from foldrace.dispatch import dispatch_figure
+    from foldrace.files import atomic_files
     from foldrace.plots import save_figure
 
     runs = [read_benchmark_json(path) for path in args.benchmark_json]
-    out = prepare_out_dir(args.out if args.out is not None else args.benchmark_json[0].parent)
-    paths = []
+    figures = []
     for run in runs:
         if not run.races.empty:
             table = benchmark_summary(run)
@@ -570,15 +606,19 @@ def _plot_benchmarks(args: argparse.Namespace) -> int:
             print(f"{run.label}:\n{_aligned(shown.rename(columns={'median_s': 'median s'}))}\n")
     if any(not run.races.empty for run in runs):
         racing = [run for run in runs if not run.races.empty]
-        paths += save_figure(benchmark_figure(racing), out / "benchmark-speedup")
+        figures.append((benchmark_figure(racing), "benchmark-speedup"))
     for run in runs:
         if not run.dispatch.empty and not run.startup.empty:
             dispatch = run.dispatch.assign(
                 us_per_task=run.dispatch["median_s"] / run.dispatch["n_tasks"] * 1e6
             )
             fig = dispatch_figure(dispatch, run.startup, caption=run.label)
-            stem = Path(run.label).stem
-            paths += save_figure(fig, out / f"benchmark-dispatch-{stem}")
+            figures.append((fig, f"benchmark-dispatch-{Path(run.label).stem}"))
+    out = prepare_out_dir(args.out if args.out is not None else args.benchmark_json[0].parent)
+    paths = []
+    with atomic_files() as files:
+        for fig, stem in figures:
+            paths += save_figure(fig, out / stem, files)
     for path in paths:
         print(f"Wrote {path}")
     return ExitCode.OK
@@ -587,20 +627,21 @@ def _plot_benchmarks(args: argparse.Namespace) -> int:
 def _timeline(args: argparse.Namespace) -> int:
     from foldrace.plots import plot_timeline, save_figure
 
-    result = RaceResult.read(args.results)
-    out = prepare_out_dir(args.out if args.out is not None else args.results.parent)
-    for path in save_figure(plot_timeline(result, workers=args.workers), out / "timeline"):
+    file, result = _read_runs(args.results, "draw")
+    fig = plot_timeline(result, workers=args.workers)
+    out = prepare_out_dir(args.out if args.out is not None else file.parent)
+    for path in save_figure(fig, out / "timeline"):
         print(f"Wrote {path}")
     return ExitCode.OK
 
 
 def _dispatch(args: argparse.Namespace) -> int:
     from foldrace.dispatch import dispatch_cost, dispatch_figure, startup_cost
-    from foldrace.files import atomic_write
+    from foldrace.files import atomic_files, atomic_write
     from foldrace.machine import describe_machine, machine_caption
     from foldrace.plots import save_figure
 
-    out = prepare_out_dir(args.out)
+    check_out_dir(args.out)
     dispatch = dispatch_cost(n_tasks=args.tasks, workers=args.workers, repeats=args.repeats)
     startup = startup_cost(workers=args.workers, repeats=args.repeats)
     per_task = dispatch.groupby(["executor", "variant"], sort=False)["us_per_task"].median()
@@ -610,11 +651,14 @@ def _dispatch(args: argparse.Namespace) -> int:
     print(f"\nPool start (until the first result) and stop with {args.workers} workers, ms:")
     per_method.columns = ["start ms", "stop ms"]
     print(_aligned(per_method.map("{:.0f}".format).reset_index()))
-    paths = [out / "dispatch.csv", out / "startup.csv"]
-    for path, table in zip(paths, (dispatch, startup), strict=True):
-        atomic_write(path, lambda handle, t=table: t.to_csv(handle, index=False))
     caption = f"Machine: {machine_caption(describe_machine())}."
-    paths += save_figure(dispatch_figure(dispatch, startup, caption=caption), out / "dispatch")
+    fig = dispatch_figure(dispatch, startup, caption=caption)
+    out = prepare_out_dir(args.out)
+    paths = [out / "dispatch.csv", out / "startup.csv"]
+    with atomic_files() as files:
+        for path, table in zip(paths, (dispatch, startup), strict=True):
+            atomic_write(path, lambda handle, t=table: t.to_csv(handle, index=False), files=files)
+        paths += save_figure(fig, out / "dispatch", files)
     print(f"\nWrote {', '.join(map(str, paths))}")
     return ExitCode.OK
 

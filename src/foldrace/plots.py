@@ -6,6 +6,7 @@ display needed) and saved as PNG and SVG, each file written atomically.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import textwrap
 from pathlib import Path
@@ -19,7 +20,7 @@ from matplotlib.ticker import MaxNLocator
 
 from foldrace.errors import InputError
 from foldrace.executors import executor_names
-from foldrace.files import atomic_write
+from foldrace.files import AtomicFiles, atomic_files
 from foldrace.limits import equal_task_bound
 from foldrace.machine import machine_caption
 from foldrace.results import REFERENCE, RaceResult
@@ -274,8 +275,12 @@ def plot_timeline(
     if workers is None:
         workers = int(parallel["workers"].max()) if not parallel.empty else 1
     cells = timings[(timings["workers"] == workers) | (timings["executor"] == REFERENCE)]
-    if cells.empty or granularity not in result.granularities:
-        raise InputError(f"these results hold no run at workers={workers}, per {granularity}")
+    raced = sorted(set(parallel["workers"]))
+    if cells.empty or granularity not in result.granularities or (raced and workers not in raced):
+        shown = f" (raced: {', '.join(map(str, raced))})" if raced else ""
+        raise InputError(
+            f"these results hold no run at workers={workers}, per {granularity}{shown}"
+        )
     executors = list(dict.fromkeys(cells["executor"]))
     fig = Figure(figsize=(8, 1.0 + 1.25 * len(executors)), layout="constrained")
     axes = fig.subplots(len(executors), 1, sharex=True, squeeze=False)[:, 0]
@@ -378,11 +383,23 @@ def bar_figure(
     return fig
 
 
-def save_figure(fig: Figure, path: str | os.PathLike[str]) -> list[Path]:
-    """Save ``fig`` as ``path.png`` and ``path.svg``, each atomically; return the paths."""
+def save_figure(
+    fig: Figure, path: str | os.PathLike[str], files: AtomicFiles | None = None
+) -> list[Path]:
+    """Save ``fig`` as ``path.png`` and ``path.svg``, as one set; return the paths.
+
+    Both files replace earlier ones together or not at all; with ``files``, they join that
+    set instead.
+
+    Raises
+    ------
+    foldrace.files.WriteError
+        If a file cannot be written; nothing is replaced.
+    """
     written = []
-    for fmt in FORMATS:
-        target = Path(f"{os.fspath(path)}.{fmt}")
-        atomic_write(target, lambda handle, f=fmt: fig.savefig(handle, format=f, dpi=150), "wb")
-        written.append(target)
+    with contextlib.nullcontext(files) if files is not None else atomic_files() as group:
+        for fmt in FORMATS:
+            target = Path(f"{os.fspath(path)}.{fmt}")
+            group.write(target, lambda handle, f=fmt: fig.savefig(handle, format=f, dpi=150), "wb")
+            written.append(target)
     return written

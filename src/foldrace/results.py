@@ -9,12 +9,20 @@
 
 Everything else (averages, the identical-scores check, speedups, bounds) is computed from
 them, so a result read back from JSON gives the same figures as the live one.
+
+``results.json`` is strict JSON (a non-finite score is written as ``null`` and read back
+as NaN), and every field foldrace uses is checked once, on reading
+(:func:`validate_results`). ``foldrace run`` writes each run's files into a folder of its
+own (:func:`run_folder_name`); :func:`find_results` turns a file, a run folder or an
+output folder (its ``latest`` run) into the file to read.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import math
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,15 +31,37 @@ import numpy as np
 import pandas as pd
 
 from foldrace.errors import InputError
-from foldrace.files import atomic_write, prepare_out_dir, read_json
+from foldrace.files import (
+    AtomicFiles,
+    atomic_files,
+    atomic_write,
+    find_latest,
+    prepare_out_dir,
+    read_json,
+    write_json,
+)
 from foldrace.fold import FoldResult
 from foldrace.limits import granularity_bound, ideal_speedup
-from foldrace.schedule import predicted_speedup
+from foldrace.schedule import SCHEDULES, predicted_speedup
+from foldrace.workload import GRANULARITIES
 
-__all__ = ["RESULTS_KIND", "RaceResult", "Run", "ScoreCheck", "speedup_table"]
+__all__ = [
+    "RESULTS_FORMAT",
+    "RESULTS_KIND",
+    "RaceResult",
+    "Run",
+    "ScoreCheck",
+    "find_results",
+    "run_folder_name",
+    "speedup_table",
+    "validate_results",
+]
 
 RESULTS_KIND = "foldrace.race"
 """The ``kind`` field that marks a foldrace results JSON file."""
+
+RESULTS_FORMAT = 1
+"""The ``format`` of the results JSON this version writes and reads."""
 
 REFERENCE = "serial"
 """The executor whose times and scores every other executor is compared with."""
@@ -162,6 +192,220 @@ def speedup_table(
 
 def _frame(rows: list[dict[str, Any]] | list[tuple], columns: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(columns))
+
+
+def run_folder_name(when: float | None = None) -> str:
+    """``run-YYYYMMDD-HHMMSS`` for the local time ``when`` (``time.time()``; now if omitted)."""
+    return "run-" + time.strftime("%Y%m%d-%H%M%S", time.localtime(when))
+
+
+def find_results(path: str | os.PathLike[str]) -> Path:
+    """The ``results.json`` that ``path`` stands for.
+
+    ``path`` may be the file itself, a run folder holding one, or an output folder
+    (``foldrace run --out``), which stands for its ``latest`` complete run.
+
+    Raises
+    ------
+    InputError
+        If ``path`` is a folder with no results in it and no ``latest`` run.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        return path
+    latest = find_latest(path)
+    if latest is not None:
+        if not (latest / "results.json").is_file():
+            raise InputError(
+                f"{str(path)!r}: 'latest' points at {latest.name!r}, which holds no results.json"
+            )
+        return latest / "results.json"
+    if (path / "results.json").is_file():
+        return path / "results.json"
+    runs = sorted(path.glob("run-*/results.json"))
+    if runs:
+        raise InputError(
+            f"{str(path)!r} holds no complete run ('latest' is missing); give a run folder, "
+            f"such as {str(runs[-1].parent)!r}"
+        )
+    raise InputError(f"{str(path)!r} holds no results.json and no 'latest' run")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _text(value: Any) -> str | None:
+    return None if isinstance(value, str) and value else "must be a non-empty string"
+
+
+def _granularity(value: Any) -> str | None:
+    if isinstance(value, str) and value in GRANULARITIES:
+        return None
+    return f"must be one of {', '.join(GRANULARITIES)}"
+
+
+def _integer(minimum: int | None):
+    def check(value: Any) -> str | None:
+        if _is_int(value) and (minimum is None or value >= minimum):
+            return None
+        return "must be an integer" + ("" if minimum is None else f" of at least {minimum}")
+
+    return check
+
+
+def _seconds(value: Any) -> str | None:
+    if _is_number(value) and math.isfinite(value) and value >= 0:
+        return None
+    return "must be a finite number of seconds, at least 0"
+
+
+def _schedule(value: Any) -> str | None:
+    if isinstance(value, str) and value in SCHEDULES:
+        return None
+    return f"must be a known schedule ({', '.join(SCHEDULES)})"
+
+
+def _clock(value: Any) -> str | None:
+    return None if _is_number(value) and math.isfinite(value) else "must be a finite number"
+
+
+def _score(value: Any) -> str | None:
+    return None if value is None or _is_number(value) else "must be a number or null"
+
+
+_KEY_FIELDS = {
+    "granularity": _granularity,
+    "executor": _text,
+    "workers": _integer(1),
+    "repeat": _integer(0),
+}
+_FIELDS = {
+    "timings": {
+        **_KEY_FIELDS,
+        "started": _clock,
+        "startup_s": _seconds,
+        "run_s": _seconds,
+        "shutdown_s": _seconds,
+        "total_s": _seconds,
+    },
+    "tasks": {
+        **_KEY_FIELDS,
+        "task": _integer(0),
+        "fold": _integer(0),
+        "models": _text,
+        "pid": _integer(None),
+        "start": _clock,
+        "end": _clock,
+        "duration_s": _seconds,
+    },
+    "scores": {**_KEY_FIELDS, "fold": _integer(0), "model": _text, "score": _score},
+}
+"""Each table's fields and their checks: a problem (to follow the field's name) or None."""
+
+MACHINE_FIELDS = ("usable_cpus", "cpu_model", "platform", "python", "scikit-learn")
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _meta_problem(meta: Any) -> str | None:
+    """What is wrong with the fields of ``meta`` that foldrace reads, or None."""
+    if not isinstance(meta, dict):
+        return f"'meta' must be an object, got {_shown(meta)}"
+    if "complete" in meta and not isinstance(meta["complete"], bool):
+        return f"meta.complete must be true or false, got {_shown(meta['complete'])}"
+    workers = meta.get("workers", [])
+    if not isinstance(workers, list) or not all(_is_int(w) and w >= 1 for w in workers):
+        return f"meta.workers must be a list of integers of at least 1, got {_shown(workers)}"
+    repeats = meta.get("repeats", 1)
+    if not _is_int(repeats) or repeats < 1:
+        return f"meta.repeats must be an integer of at least 1, got {_shown(repeats)}"
+    schedules = meta.get("schedules", {})
+    if not isinstance(schedules, dict):
+        return f"meta.schedules must be an object, got {_shown(schedules)}"
+    for executor, schedule in schedules.items():
+        problem = _schedule(schedule)
+        if problem:
+            return f"meta.schedules[{executor!r}] {problem}, got {_shown(schedule)}"
+    workload = meta.get("workload", {})
+    if not isinstance(workload, dict):
+        return f"meta.workload must be an object, got {_shown(workload)}"
+    machine = meta.get("machine")
+    if machine is not None:
+        if not isinstance(machine, dict):
+            return f"meta.machine must be an object, got {_shown(machine)}"
+        missing = [key for key in MACHINE_FIELDS if key not in machine]
+        if missing:
+            return f"meta.machine has no {missing[0]!r} field"
+        if not _is_int(machine["usable_cpus"]) or machine["usable_cpus"] < 1:
+            cpus = _shown(machine["usable_cpus"])
+            return f"meta.machine.usable_cpus must be an integer of at least 1, got {cpus}"
+    return None
+
+
+def validate_results(data: Any, source: str = "results") -> None:
+    """Check that ``data`` is a foldrace results document of a format this version reads.
+
+    Every field that foldrace reads is checked for its type and range (a score may be
+    ``null``: a non-finite score is written so); extra fields are allowed.
+
+    Parameters
+    ----------
+    data : Any
+        Parsed JSON.
+    source : str
+        What to call the file in messages (its quoted path).
+
+    Raises
+    ------
+    InputError
+        One line naming ``source`` and the first wrong field.
+    """
+    if not isinstance(data, dict) or data.get("kind") != RESULTS_KIND:
+        raise InputError(
+            f"{source} is not a foldrace results file (its 'kind' is not {RESULTS_KIND!r})"
+        )
+    if "format" not in data:
+        raise InputError(f"{source} is damaged: it has no 'format' field")
+    if data["format"] != RESULTS_FORMAT or not _is_int(data["format"]):
+        raise InputError(
+            f"{source} has format {_shown(data['format'])}, which this version of foldrace "
+            f"cannot read (it reads format {RESULTS_FORMAT})"
+        )
+    for name in ("meta", *_FIELDS):
+        if name not in data:
+            raise InputError(f"{source} is damaged: it has no {name!r} field")
+    problem = _meta_problem(data["meta"])
+    if problem:
+        raise InputError(f"{source} is damaged: {problem}")
+    for name, fields in _FIELDS.items():
+        rows = data[name]
+        if not isinstance(rows, list):
+            raise InputError(f"{source} is damaged: {name!r} must be a list, got {_shown(rows)}")
+        for index, row in enumerate(rows):
+            problem = _record_problem(row, fields)
+            if problem:
+                raise InputError(f"{source} is damaged: {name}[{index}]{problem}")
+
+
+def _record_problem(row: Any, fields: dict[str, Any]) -> str | None:
+    """What is wrong with one record, to follow its name (``.run_s must be ...``), or None."""
+    if not isinstance(row, dict):
+        return f" must be an object, got {_shown(row)}"
+    for name, check in fields.items():
+        if name not in row:
+            return f" has no {name!r} field"
+        problem = check(row[name])
+        if problem:
+            return f".{name} {problem}, got {_shown(row[name])}"
+    return None
 
 
 @dataclass(frozen=True, eq=False)
@@ -299,10 +543,10 @@ class RaceResult:
         return cells[list(SUMMARY_COLUMNS)]
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: kind, meta and the three tables as lists of records."""
+        """A JSON-ready dict: kind, format, meta and the three tables as lists of records."""
         return {
             "kind": RESULTS_KIND,
-            "format": 1,
+            "format": RESULTS_FORMAT,
             "meta": self.meta,
             "timings": self.timings.to_dict(orient="records"),
             "tasks": self.tasks.to_dict(orient="records"),
@@ -310,44 +554,47 @@ class RaceResult:
         }
 
     @classmethod
-    def from_dict(cls, data: Any) -> RaceResult:
-        """Rebuild a result from :meth:`to_dict` output.
+    def from_dict(cls, data: Any, source: str = "the results") -> RaceResult:
+        """Rebuild a result from :meth:`to_dict` output, checked by :func:`validate_results`.
+
+        A ``null`` score (how a non-finite score is written) is read back as NaN.
 
         Raises
         ------
         InputError
-            If ``data`` is not a foldrace results document.
+            If ``data`` is not a foldrace results document, or a field is missing or wrong.
         """
-        if not isinstance(data, dict) or data.get("kind") != RESULTS_KIND:
-            raise InputError("not a foldrace results file (its 'kind' is not 'foldrace.race')")
-        try:
-            tables = [
-                _frame(data[name], columns)
-                for name, columns in (
-                    ("timings", TIMING_COLUMNS),
-                    ("tasks", TASK_COLUMNS),
-                    ("scores", SCORE_COLUMNS),
-                )
-            ]
-            for table, columns in zip(
-                tables, (TIMING_COLUMNS, TASK_COLUMNS, SCORE_COLUMNS), strict=True
-            ):
-                if table[list(columns)].isna().any().any():
-                    raise ValueError("missing values")
-            meta = dict(data["meta"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"foldrace results file is damaged: {exc}") from None
-        return cls(*tables, meta)
+        validate_results(data, source)
+        timings, tasks, scores = (
+            _frame(data[name], columns)
+            for name, columns in (
+                ("timings", TIMING_COLUMNS),
+                ("tasks", TASK_COLUMNS),
+                ("scores", SCORE_COLUMNS),
+            )
+        )
+        scores["score"] = scores["score"].astype(float)
+        return cls(timings, tasks, scores, dict(data["meta"]))
 
-    def write(self, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
-        """Write ``results.json`` and the tables as CSV into ``out_dir``, each atomically.
+    def write(
+        self, out_dir: str | os.PathLike[str], files: AtomicFiles | None = None
+    ) -> dict[str, Path]:
+        """Write ``results.json`` and the tables as CSV into ``out_dir``, as one set.
 
-        ``out_dir`` is created if needed.
+        ``out_dir`` is created if needed. The files replace earlier ones together or not
+        at all: a failure (a full disk, Ctrl-C) leaves the earlier files as they were and no
+        temporary file behind. With ``files``, they join that set instead. The JSON is
+        strict: a non-finite number (a NaN score) is written as ``null``.
 
         Returns
         -------
         dict of str to pathlib.Path
             The files written, by table name.
+
+        Raises
+        ------
+        foldrace.files.WriteError
+            If a file cannot be written; nothing is replaced.
         """
         out = prepare_out_dir(out_dir)
         paths = {name: out / f"{name}.csv" for name in ("summary", "timings", "tasks", "scores")}
@@ -357,19 +604,26 @@ class RaceResult:
             "tasks": self.tasks,
             "scores": self.scores,
         }
-        for name, path in paths.items():
-            atomic_write(path, lambda handle, t=tables[name]: t.to_csv(handle, index=False))
         paths["results"] = out / "results.json"
-        atomic_write(paths["results"], lambda handle: json.dump(self.to_dict(), handle, indent=1))
+        with contextlib.nullcontext(files) if files is not None else atomic_files() as group:
+            for name, table in tables.items():
+                atomic_write(
+                    paths[name], lambda handle, t=table: t.to_csv(handle, index=False), files=group
+                )
+            write_json(paths["results"], self.to_dict(), files=group)
         return paths
 
     @classmethod
     def read(cls, path: str | os.PathLike[str]) -> RaceResult:
         """Read a ``results.json`` written by :meth:`write`.
 
+        ``path`` may also be a run folder or an output folder (see :func:`find_results`).
+
         Raises
         ------
         InputError
-            If the file is missing, is not JSON, or is not foldrace results.
+            If the file is missing, is not JSON, or is not foldrace results of a format
+            this version reads; one line naming the file and the first wrong field.
         """
-        return cls.from_dict(read_json(path))
+        file = find_results(path)
+        return cls.from_dict(read_json(file), repr(str(file)))
