@@ -702,7 +702,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "dispatch": _dispatch,
         "executors": _executors,
     }
-    with warnings.catch_warnings(), StopSignals() as stop:
+    with warnings.catch_warnings(), StopSignals(final=True) as stop:
         warnings.showwarning = _one_line_warning
         try:
             code = _checked(commands[args.command], args)
@@ -737,7 +737,7 @@ def console_main() -> NoReturn:
     if left:
         print(
             f"foldrace: {len(left)} worker thread{'s' * (len(left) > 1)} still running a task "
-            "past the deadline (threads cannot be stopped); exiting without them",
+            "(threads cannot be stopped); exiting without them",
             file=sys.stderr,
         )
         sys.stdout.flush()

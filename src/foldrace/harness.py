@@ -34,6 +34,7 @@ from foldrace.errors import (
     InputError,
     RaceError,
     RaceInterrupted,
+    TaskTimeoutError,
     WorkerDiedError,
 )
 from foldrace.executors import (
@@ -75,6 +76,12 @@ DEFAULT_TIMEOUT_FLOOR = 60.0
 
 DEFAULT_TIMEOUT_FACTOR = 10.0
 """Without a timeout, a parallel run may take this many times the slowest serial run."""
+
+
+_DEFAULT_DEADLINE = (
+    f" (the default deadline: {DEFAULT_TIMEOUT_FACTOR:g} x the slowest serial run, at least "
+    f"{DEFAULT_TIMEOUT_FLOOR:g} s; a worker may be deadlocked: give a timeout to change it)"
+)
 
 
 def default_timeout(serial_seconds: float) -> float:
@@ -509,7 +516,10 @@ def race(
                         except Exception as exc:
                             if stop_received() is not None:  # workers stopped by the signal
                                 raise KeyboardInterrupt from None
-                            raise _failure(name, w, tasks[g], exc) from exc
+                            error = _failure(name, w, tasks[g], exc)
+                            if timeout is None and isinstance(exc, TaskTimeoutError):
+                                error = RaceError(name, w, error.reason + _DEFAULT_DEADLINE)
+                            raise error from exc
                         if spec.label == REFERENCE:
                             serial_seconds = max(serial_seconds, phases[2])
                         if repeat >= 0:

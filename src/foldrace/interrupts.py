@@ -47,6 +47,10 @@ class StopSignals:
     ----------
     signals : sequence of signal numbers
         Which signals to handle; :data:`STOP_SIGNALS` if omitted.
+    final : bool
+        The program ends after the block (a command line's ``main``): once stopped, it
+        ignores later stop signals to the end rather than restoring the handlers, so a
+        second Ctrl-C cannot change how it ends.
 
     Handlers can only be installed from the main thread; elsewhere (and for signals whose
     handler is not Python's own default, such as a notebook kernel's) the block runs
@@ -58,8 +62,9 @@ class StopSignals:
         The first stop signal that arrived, if any.
     """
 
-    def __init__(self, signals: tuple[int, ...] | None = None) -> None:
+    def __init__(self, signals: tuple[int, ...] | None = None, *, final: bool = False) -> None:
         self.signals = tuple(STOP_SIGNALS if signals is None else signals)
+        self.final = final
         self.received: int | None = None
         self.count = 0  # stop signals received, the first included
         self.deferred = 0  # depth of deferred() blocks
@@ -84,8 +89,9 @@ class StopSignals:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        stopped = self.final and self.received is not None
         for signum, previous in self._previous.items():
-            signal.signal(signum, previous)
+            signal.signal(signum, signal.SIG_IGN if stopped else previous)
         if self._previous:
             _active.remove(self)
         self._previous = {}
@@ -149,13 +155,36 @@ def deferred() -> Iterator[None]:
             raise KeyboardInterrupt
 
 
+def _block_before_fork() -> None:
+    """Before a fork: block the stop signals, so none lands between fork and the reset."""
+    if _active and hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+
+
+def _unblock_in_parent() -> None:
+    if _active and hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
 def _defaults_in_child() -> None:
-    """In a forked child: the handlers that were there before :class:`StopSignals`."""
+    """In a forked child: the handlers that were there before :class:`StopSignals`.
+
+    A stop signal sent while the child was being made (a whole process group stopped at
+    once) stayed blocked; it is delivered now, to the default handler, and ends the child
+    as it ends any worker.
+    """
+    active = bool(_active)
     for handler in reversed(_active):  # innermost first: the outermost restores last
         for signum, previous in handler._previous.items():
             signal.signal(signum, previous)
     _active.clear()
+    if active and hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_defaults_in_child)
+    os.register_at_fork(
+        before=_block_before_fork,
+        after_in_parent=_unblock_in_parent,
+        after_in_child=_defaults_in_child,
+    )

@@ -313,7 +313,16 @@ class Executor(ABC):
         return f"{type(self).__name__}(workers={self.workers})"
 
     def __enter__(self) -> Self:
-        self.start()
+        try:
+            # Starting forks processes; a stop signal raised inside fork's own hooks (which
+            # run Python code in the parent) is swallowed there, or leaves a lock held. It
+            # waits until the workers are up, then stops them.
+            with deferred():
+                self.start()
+        except BaseException:
+            with deferred():
+                self.shutdown(abort=True)
+            raise
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:

@@ -6,10 +6,14 @@ checked on, and names the public alternative where one exists.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import threading
 from collections.abc import Iterable
+from typing import Any
 
-__all__ = ["release_at_exit"]
+__all__ = ["pool_processes", "release_at_exit", "terminate_pool"]
 
 
 def release_at_exit(threads: Iterable[threading.Thread]) -> None:
@@ -28,3 +32,49 @@ def release_at_exit(threads: Iterable[threading.Thread]) -> None:
     with getattr(futures_thread, "_global_shutdown_lock", threading.Lock()):
         for thread in threads:
             queues.pop(thread, None)
+
+
+def pool_processes(pool: Any) -> list[Any]:
+    """The worker processes of a ``multiprocessing.Pool`` (empty for a ``ThreadPool``).
+
+    ``Pool._pool`` lists them (CPython 3.11 to 3.14); the public API offers no way to
+    watch a pool's workers, which is how a worker that died mid-task goes unnoticed.
+    """
+    return [p for p in getattr(pool, "_pool", ()) if hasattr(p, "exitcode")]
+
+
+def terminate_pool(pool: Any, processes: Iterable[Any]) -> None:
+    """``Pool.terminate()`` that cannot hang on workers killed from outside.
+
+    A worker killed while it waits for its next task (a signal sent to the whole process
+    group, the out-of-memory killer) dies holding the task queue's read lock
+    (``pool._inqueue._rlock``), and ``Pool.terminate()`` then blocks forever acquiring it;
+    meanwhile the pool's worker-handler thread forks replacements, which wait on that lock
+    too. So, in order (CPython 3.11 to 3.14, no public alternative): stop the worker
+    handler (``_worker_handler``, ``_change_notifier``), kill and reap every worker, free
+    the lock (a plain semaphore, which any process may release), then terminate.
+    """
+    from multiprocessing.pool import TERMINATE
+
+    handler = getattr(pool, "_worker_handler", None)
+    notifier = getattr(pool, "_change_notifier", None)
+    if handler is not None and notifier is not None:
+        handler._state = TERMINATE
+        notifier.put(None)
+        handler.join(HANDLER_JOIN_SECONDS)
+    workers = list(dict.fromkeys([*processes, *pool_processes(pool)]))
+    for process in workers:
+        if process.exitcode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGKILL)
+    for process in workers:
+        process.join()
+    lock = getattr(getattr(pool, "_inqueue", None), "_rlock", None)
+    if lock is not None:
+        lock.acquire(False)  # taken here if it was free; held by a dead worker if not
+        lock.release()  # free either way
+    pool.terminate()
+
+
+HANDLER_JOIN_SECONDS = 5.0
+"""How long to wait for a pool's worker-handler thread to notice it must stop."""

@@ -38,6 +38,8 @@ from foldrace.executors.base import (
     limit_threads_here,
 )
 from foldrace.executors.data import SharedData, ray_handles, set_worker_data, task_call
+from foldrace.executors.internals import pool_processes, terminate_pool
+from foldrace.interrupts import stop_received
 
 __all__ = [
     "ApplyAsyncExecutor",
@@ -177,6 +179,8 @@ class WorkerSetup:
     def _wait_ready(self, processes: Sequence[Any], deadline: float) -> None:
         for _ in range(self.executor.workers):
             while not self.ready.acquire(timeout=POLL_SECONDS):
+                if stop_received() is not None:  # held back while starting: stop now
+                    raise KeyboardInterrupt
                 dead = [p for p in processes if p.exitcode is not None]
                 if dead or time.monotonic() > deadline:
                     if dead:
@@ -286,7 +290,7 @@ class PoolExecutor(Executor):
         except BaseException:
             setup.close()
             raise
-        self._processes = [p for p in self._pool._pool if hasattr(p, "exitcode")]
+        self._processes = pool_processes(self._pool)
         setup.wait_ready(self._processes, lambda: self.shutdown(abort=True))
 
     def shutdown(self, abort: bool = False) -> None:
@@ -302,7 +306,10 @@ class PoolExecutor(Executor):
             if pool is None:
                 return
             if abort:
-                pool.terminate()
+                if self.pool_kind == "process":
+                    terminate_pool(pool, self._processes)
+                else:
+                    pool.terminate()
                 if self.pool_kind in ("process", "ray"):
                     pool.join()
                 elif setup is not None:
