@@ -1,9 +1,12 @@
 """Time from a fault to foldrace's error, for every fault and every executor.
 
-Each fault strikes at once in the first task (fold 0); the healthy folds sleep 20 s, so an
-executor that waited for them would show it. The origin is the earliest ``fit`` start that
-the faulty estimators stamp into a file; the end is when ``race`` raises. Ctrl-C is timed
-on the command line, from SIGINT to exit.
+Each fault strikes at once, in the first task (fold 0) or, for executors that run tasks
+side by side, in the second (fold 1) while fold 0 still runs; the healthy folds sleep 20 s
+on worker processes, so an executor that waited for them would show it. Worker threads
+cannot be stopped, so an aborted thread pool waits for its running tasks: there the healthy
+folds sleep 1 s, and the figures include the rest of that wait. The origin is the earliest
+``fit`` start that the faulty estimators stamp into a file; the end is when ``race``
+raises. Stop signals are timed on the command line, from the signal to the exit.
 
 Run: ``python benchmarks/fault_detection.py [--runs 5] [--markdown docs/outputs/faults.md]``
 """
@@ -26,33 +29,49 @@ from foldrace import RaceError, Workload, default_workload, race
 from foldrace.executors import parse_spec, standard_specs
 from foldrace.testing import CrashingClassifier, FailingClassifier, SlowClassifier, uneven_folds
 
-HEALTHY = 20.0 / 120  # seconds per training sample of the healthy folds
+HEALTHY = 20.0 / 120  # seconds per training sample of the healthy folds on processes
+THREAD_HEALTHY = 1.0 / 120  # ... on threads, which an aborted pool waits for
 TIMEOUT = 0.5
+FIRST = (40, 240, 120)  # training sizes: the fault strikes the fold of 40 rows
+SECOND = (240, 40, 120)
 
 
-def faults(stamp: str, serial: bool, processes: bool) -> dict[str, tuple[object, float | None]]:
-    """Fault name -> (estimator, timeout). Only processes can die alone."""
+def faults(
+    stamp: str, serial: bool, processes: bool, concurrent: bool
+) -> dict[str, tuple[object, float | None, tuple[int, ...]]]:
+    """Fault name -> (estimator, timeout, fold sizes). Only processes can die alone."""
     spare = None if serial else os.getpid()
+    healthy = HEALTHY if processes or serial else THREAD_HEALTHY
     found = {
-        "fit raises": (FailingClassifier(60, HEALTHY, spare, stamp), None),
-        f"past a {TIMEOUT:g} s timeout": (SlowClassifier(HEALTHY, spare, stamp), TIMEOUT),
+        "fit raises": (FailingClassifier(60, healthy, spare, stamp), None, FIRST),
     }
+    if concurrent:
+        found["fit raises in fold 1 while fold 0 runs"] = (
+            FailingClassifier(60, healthy, spare, stamp),
+            None,
+            SECOND,
+        )
+    found[f"past a {TIMEOUT:g} s timeout"] = (SlowClassifier(healthy, spare, stamp), TIMEOUT, FIRST)
     if processes:
         found["worker exits (os._exit)"] = (
             CrashingClassifier(41, "exit", HEALTHY, spare, stamp),
             None,
+            FIRST,
         )
         found["worker killed (SIGKILL)"] = (
             CrashingClassifier(41, "kill", HEALTHY, spare, stamp),
             None,
+            FIRST,
         )
     return found
 
 
-def detection_seconds(name: str, estimator: object, timeout: float | None, stamp: Path) -> float:
+def detection_seconds(
+    name: str, estimator: object, timeout: float | None, sizes: tuple[int, ...], stamp: Path
+) -> float:
     """One race with one fault; seconds from the fault to the error."""
     base = default_workload(n_samples=300)
-    folds = uneven_folds(300, train_sizes=(40, 240, 120), test_size=20)
+    folds = uneven_folds(300, train_sizes=sizes, test_size=20)
     workload = Workload(base.X, base.y, {"m": estimator}, folds=folds)
     stamp.write_text("")
     workers = 2 if parse_spec(name).executor_class.parallel else 1
@@ -62,12 +81,13 @@ def detection_seconds(name: str, estimator: object, timeout: float | None, stamp
         raised = time.time()
     else:
         raise AssertionError(f"{name} reported no fault")
-    fault = min(float(line) for line in stamp.read_text().split())
+    stamps = sorted(float(line) for line in stamp.read_text().split())
+    fault = stamps[0] if sizes == FIRST else stamps[1]  # folds 0 and 1 start together
     return raised - fault - (timeout or 0.0)
 
 
-def ctrl_c_seconds() -> float:
-    """Seconds from SIGINT to the exit of ``foldrace run`` with a pool running."""
+def signal_seconds(signum: int) -> float:
+    """Seconds from ``signum`` to the exit of ``foldrace run`` with a pool running."""
     with tempfile.TemporaryDirectory() as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "foldrace", "run", "--repeats", "20", "--quiet", "--out", out],
@@ -76,9 +96,9 @@ def ctrl_c_seconds() -> float:
         )
         time.sleep(4)
         sent = time.monotonic()
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         process.wait(timeout=30)
-        assert process.returncode == 130
+        assert process.returncode == 128 + signum, process.returncode
         return time.monotonic() - sent
 
 
@@ -93,13 +113,18 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         stamp = Path(scratch) / "stamp"
         for spec in standard_specs():
             name, cls = spec.label, spec.executor_class
-            found = faults(str(stamp), not cls.parallel, spec.uses_processes)
-            for fault, (estimator, timeout) in found.items():
+            concurrent = cls.schedule != "sequential"
+            found = faults(str(stamp), not cls.parallel, spec.uses_processes, concurrent)
+            for fault, (estimator, timeout, sizes) in found.items():
                 times = [
-                    detection_seconds(name, estimator, timeout, stamp) for _ in range(args.runs)
+                    detection_seconds(name, estimator, timeout, sizes, stamp)
+                    for _ in range(args.runs)
                 ]
                 rows.append((fault, name, statistics.median(times) * 1000))
-    ctrl_c = statistics.median(ctrl_c_seconds() for _ in range(args.runs)) * 1000
+    stops = {
+        name: statistics.median(signal_seconds(getattr(signal, name)) for _ in range(args.runs))
+        for name in ("SIGINT", "SIGTERM")
+    }
     table = pd.DataFrame(rows, columns=["fault", "executor", "ms"])
     order = list(dict.fromkeys(table["executor"]))
     table = table.pivot(index="executor", columns="fault", values="ms").loc[order]
@@ -110,7 +135,9 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         "|---" * (len(shown.columns) + 1) + "|",
         *(f"| `{name}` | " + " | ".join(row) + " |" for name, row in shown.iterrows()),
         "",
-        f"Ctrl-C during `foldrace run` (SIGINT to exit, whichever pool runs): {ctrl_c:.0f} ms.",
+        "Stop signals during `foldrace run` (signal to exit, whichever pool runs): "
+        + ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in stops.items())
+        + ".",
     ]
     markdown = "\n".join(lines)
     print(f"Median time to detection, ms, of {args.runs} runs each:\n{markdown}")
