@@ -24,7 +24,7 @@ import pytest
 
 from foldrace import FoldTaskError, InputError, RaceError, Workload, race
 from foldrace.errors import TaskTimeoutError, WorkerDiedError
-from foldrace.executors import parse_spec, standard_specs
+from foldrace.executors import cluster_specs, parse_spec, standard_specs
 from foldrace.executors.base import threads_left_behind
 from foldrace.testing import (
     CrashingClassifier,
@@ -233,3 +233,19 @@ def test_the_start_method_is_recorded(small_workload):
     result = race(small_workload, ["map"], [1], repeats=1, warmup=0, start_method="spawn")
     assert result.meta["start_method"] == "spawn"
     assert result.check().identical
+
+
+DASK = [spec.label for spec in cluster_specs(("dask",))]
+
+
+@pytest.mark.parametrize("name", DASK)
+def test_a_fault_on_a_dask_cluster_is_reported_while_another_task_runs(small_workload, name):
+    pytest.importorskip("distributed", reason="the dask extra is not installed")
+    per_sample = HEALTHY_SECONDS / 120
+    bad = FailingClassifier(fail_below=60, seconds_per_sample=per_sample, spare_pid=os.getpid())
+    # an embedded cluster, stopped with the race: the healthy fold 0 does not outlive it
+    error, seconds = timed_race(faulty(small_workload, bad, FAULT_SECOND), name)
+    assert error.executor == name
+    assert error.fold == 1
+    assert "fold 1, model 'm': ValueError: refusing to fit on 40 samples" in str(error)
+    assert seconds < HEALTHY_SECONDS, f"{name} waited for a healthy fold"

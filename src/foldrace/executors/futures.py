@@ -86,7 +86,10 @@ class FuturesExecutor(Executor):
                     initargs=setup.initargs,
                 )
             hold, args = setup.hold()
-            warm = _submit_as_daemon(self._executor, hold, args, self.workers)
+            if setup.context is None:  # threads: started as daemons
+                warm = _submit_as_daemon(self._executor, hold, args, self.workers)
+            else:  # processes: forked from this thread, whose OpenMP limit they inherit
+                warm = [self._executor.submit(hold, *args) for _ in range(self.workers)]
         except BaseException:
             self.shutdown(abort=True)
             raise
@@ -190,7 +193,8 @@ def _submit_as_daemon(
     ``ThreadPoolExecutor`` starts a worker thread per submission while none is idle, and a
     new thread is a daemon when the thread that starts it is one: so all the workers are
     daemons, and a task stuck past its deadline cannot hold the interpreter's exit.
-    Process pools are unaffected.
+    (Not for process pools: a process forked from another thread would not inherit this
+    thread's OpenMP thread limit.)
     """
     futures: list[cf.Future] = []
     errors: list[BaseException] = []
@@ -210,27 +214,48 @@ def _submit_as_daemon(
 
 
 @contextlib.contextmanager
-def _recording_submits(executor: cf.Executor) -> Iterator[list[cf.Future]]:
-    """Collect the futures that ``executor.map`` creates through ``submit``.
+def _recording(target: Any, method: str) -> Iterator[list[Any]]:
+    """Collect the futures that ``target.<method>`` returns while the block runs.
 
-    The standard ``Executor.map`` submits every task (or chunk) at once and yields results
-    in order; watching its futures lets a failure surface as soon as it happens, not after
-    every earlier task. Executors whose ``map`` does not go through ``submit`` (Dask's)
-    record nothing.
+    The standard ``Executor.map`` submits every task (or chunk) through ``submit`` at once
+    and yields results in order; Dask's goes through its client's ``map``. Watching the
+    futures they create lets a failure surface as soon as it happens, not after every
+    earlier task.
     """
-    futures: list[cf.Future] = []
-    submit = executor.submit
+    futures: list[Any] = []
+    original = getattr(target, method)
 
-    def recorded(*args: Any, **kwargs: Any) -> cf.Future:
-        future = submit(*args, **kwargs)
-        futures.append(future)
-        return future
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        made = original(*args, **kwargs)
+        futures.extend(made if isinstance(made, list) else [made])
+        return made
 
-    executor.submit = recorded  # type: ignore[method-assign]
+    setattr(target, method, recorded)
     try:
         yield futures
     finally:
-        del executor.submit
+        delattr(target, method)
+
+
+def _raise_first_failure(futures: list[Any], timeout: float | None) -> None:
+    """Wait until every future is done or one has failed; raise the first failure.
+
+    Futures are ``concurrent.futures`` ones, or Dask's; on a timeout, simply return (the
+    caller's own wait then times out).
+    """
+    if futures and not isinstance(futures[0], cf.Future):  # Dask futures
+        from distributed import TimeoutError as DaskTimeout
+        from distributed import as_completed
+
+        with contextlib.suppress(TimeoutError, DaskTimeout):
+            for future in as_completed(futures, timeout=timeout):
+                if future.status == "error":
+                    future.result()  # raises the task's error
+        return
+    done, _ = cf.wait(futures, timeout=timeout, return_when=cf.FIRST_EXCEPTION)
+    for future in futures:  # the first failure in task order among those done
+        if future in done and future.exception() is not None:
+            raise future.exception()
 
 
 def constant_columns(common: tuple[Any, ...], n: int) -> list[list[Any]]:
@@ -263,16 +288,12 @@ class FuturesMapExecutor(FuturesExecutor):
         results: list[Any] = []
         try:
             columns = constant_columns(common, len(items))
-            with _recording_submits(executor) as futures:
+            target, method = (self._dask.client, "map") if self._dask else (executor, "submit")
+            with _recording(target, method) as futures:
                 iterator = executor.map(
                     fn, *columns, items, timeout=self._remaining(deadline), **options
                 )
-            done, _ = cf.wait(
-                futures, timeout=self._remaining(deadline), return_when=cf.FIRST_EXCEPTION
-            )
-            for future in futures:  # the first failure in task order among those done
-                if future in done and future.exception() is not None:
-                    raise future.exception()
+            _raise_first_failure(futures, self._remaining(deadline))
             results.extend(iterator)
         except cf.TimeoutError:
             raise TaskTimeoutError(self.timeout) from None

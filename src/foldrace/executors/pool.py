@@ -61,7 +61,11 @@ def ignore_sigint() -> None:
 
 
 _STARTED: Any = None
-"""In a worker process: the event its executor sets once every worker has started."""
+"""In a worker process: the semaphore its executor releases once every worker has started.
+
+A semaphore, not an ``Event``: setting a multiprocessing ``Event`` waits for every sleeper
+to wake, and a worker killed while it sleeps (a signal to the whole process group) never
+does."""
 
 
 def start_worker(
@@ -96,7 +100,7 @@ def hold_until_all_started() -> None:
     worker per held task.
     """
     if _STARTED is not None:
-        _STARTED.wait(STARTUP_SECONDS)
+        _STARTED.acquire(timeout=STARTUP_SECONDS)
 
 
 def start_thread(
@@ -135,7 +139,7 @@ class WorkerSetup:
         elif executor.uses_processes:
             self.context = multiprocessing.get_context(executor.start_method)
             self.ready: Any = self.context.Semaphore(0)
-            self.started: Any = self.context.Event()
+            self.started: Any = self.context.Semaphore(0)
             payload = _payload(executor, self._share)
             self.initializer: Callable[..., None] = start_worker
             forked = executor.start_method == "fork"
@@ -171,10 +175,18 @@ class WorkerSetup:
         try:
             self._wait_ready(processes, deadline)
         except BaseException:  # a worker that died, the deadline, or Ctrl-C
-            self.started.set()  # release start-up tasks that hold their workers
+            self._release_holds()
             on_failure()
             raise
-        self.started.set()
+        self._release_holds()
+
+    def _release_holds(self) -> None:
+        """Let the start-up tasks that hold their workers end (never blocks)."""
+        if self.context is None:
+            self.started.set()
+        else:
+            for _ in range(self.executor.workers):
+                self.started.release()
 
     def _wait_ready(self, processes: Sequence[Any], deadline: float) -> None:
         for _ in range(self.executor.workers):
