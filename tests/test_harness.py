@@ -103,9 +103,10 @@ def test_speedup_efficiency_and_bound_arithmetic():
     summary = summary.set_index("executor")
     cell = summary.loc["map"]
     assert cell["median_s"] == pytest.approx(2.0)
+    # round by round: serial's run of the same round over map's
     assert cell["speedup"] == pytest.approx(3.0 / 2.0)
-    assert cell["speedup_low"] == pytest.approx(3.0 / 2.5)
-    assert cell["speedup_high"] == pytest.approx(3.0 / 1.5)
+    assert cell["speedup_low"] == pytest.approx(3.2 / 2.5)
+    assert cell["speedup_high"] == pytest.approx(2.8 / 1.5)
     assert cell["efficiency"] == pytest.approx(0.75)
     assert cell["bound"] == pytest.approx(1.5)  # three 1 s folds on two workers
     assert cell["ideal"] == 2.0
@@ -113,8 +114,48 @@ def test_speedup_efficiency_and_bound_arithmetic():
     assert cell["total_speedup"] == pytest.approx(3.0 / 2.2)
     assert cell["predicted"] == pytest.approx(1.5)  # chunks of one task: list scheduling
     assert cell["n_tasks"] == 3
+    # its own tasks took 1 s each: at best 2 s on two workers, so at most serial / 2
+    assert cell["run_bound"] == pytest.approx(3.0 / 2.0)
+    assert cell["disturbed"]  # its rounds gave 1.28x to 1.87x
+    assert cell["disturbance"] == "repeats spread 1.28x to 1.87x"
     assert summary.loc["apply", "predicted"] == pytest.approx(1.0)  # one task at a time
     assert summary.loc["serial", "speedup"] == 1.0
+    assert not summary.loc["serial", "disturbed"]
+
+
+def _cell(name, serial_times, cell_times, workers=2):
+    tasks = [_fold(0, 0.0, 1.0), _fold(1, 1.0, 2.0), _fold(2, 2.0, 3.0)]
+    runs = [
+        Run("fold", "serial", 1, r, 0.0, 0.0, t, 0.0, tasks) for r, t in enumerate(serial_times)
+    ]
+    runs += [
+        Run("fold", name, workers, r, 0.0, 0.0, t, 0.0, tasks) for r, t in enumerate(cell_times)
+    ]
+    summary = RaceResult.from_runs(runs, {"schedules": {name: "list"}}).summary()
+    return summary.set_index("executor").loc[name]
+
+
+def test_a_speedup_above_the_bound_by_more_than_its_spread_is_disturbed():
+    cell = _cell("map", [3.0, 3.0, 3.0], [1.6, 1.62, 1.64])  # 1.83x to 1.88x, bound 1.5x
+    assert cell["disturbed"]
+    assert cell["disturbance"].startswith("1.85x is above its bound 1.50x")
+    at_one = _cell("map", [3.0, 3.0, 3.0], [2.5, 2.5, 2.6], workers=1)  # 1.2x on 1 worker
+    assert at_one["disturbed"]
+    assert "above its worker count 1.00x" in at_one["disturbance"]
+
+
+def test_steady_repeats_within_the_bound_are_not_disturbed():
+    cell = _cell("map", [3.0, 3.1, 2.9], [2.05, 2.1, 2.0])
+    assert not cell["disturbed"]
+    assert cell["disturbance"] == ""
+
+
+def test_speedups_pair_the_runs_of_one_round():
+    # the machine slowed down in round 1 for both: paired, the speedup stays 1.5x
+    cell = _cell("map", [3.0, 6.0, 3.0], [2.0, 4.0, 2.0])
+    assert cell["speedup_low"] == pytest.approx(1.5)
+    assert cell["speedup_high"] == pytest.approx(1.5)
+    assert not cell["disturbed"]
 
 
 def test_averages_sort_by_fold_before_the_mean():

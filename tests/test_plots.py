@@ -17,7 +17,8 @@ def test_figure_has_executors_ideal_bound_cpu_marker_and_caption(result):
     fig = plot_speedup(result)
     (ax,) = fig.axes
     labels = [line.get_label() for line in ax.get_lines()]
-    assert {"apply", "starmap", "ideal (linear)", "granularity bound (3 tasks)"} <= set(labels)
+    expected = {"apply", "starmap", "ideal (linear)", "bound from serial task times (3 tasks)"}
+    assert expected <= set(labels)
     assert "serial" not in labels  # the reference is the 1.0 line, not a curve
     assert ax.get_xlabel() == "workers"
     assert "speedup" in ax.get_ylabel()

@@ -332,7 +332,10 @@ def format_summary(result: RaceResult) -> str:
             "tasks": table["granularity"].str.replace("fold-model", "fold x model"),
             "workers": table["workers"],
             "median s": table["median_s"].map("{:.3f}".format),
-            "speedup": table["speedup"].map("{:.2f}×".format),
+            "speedup": [
+                f"{speedup:.2f}×" + ("!" if disturbed else " ")
+                for speedup, disturbed in zip(table["speedup"], table["disturbed"], strict=True)
+            ],
             "predicted": table["predicted"].map("{:.2f}×".format),
             "bound": table["bound"].map("{:.2f}×".format),
             "efficiency": table["efficiency"].map("{:.0%}".format),
@@ -342,7 +345,10 @@ def format_summary(result: RaceResult) -> str:
     )
     if table["granularity"].nunique() == 1:
         shown = shown.drop(columns="tasks")
-    return _aligned(shown)
+    lines = [_aligned(shown)]
+    for row in table[table["disturbed"]].itertuples():
+        lines.append(f"! {row.executor} at {row.workers} workers: {row.disturbance}")
+    return "\n".join(lines)
 
 
 def _aligned(table: pd.DataFrame) -> str:

@@ -1,14 +1,16 @@
 """The race: every executor x every worker count x repeats, timed, scored and checked.
 
-For each cell the harness builds a fresh executor and times its three phases apart::
+The runs go in rounds, each running every (executor, workers) cell once in a shuffled
+order, the serial reference included, so that speedups can be taken round by round. For
+each run the harness builds a fresh executor and times its three phases apart::
 
     with executor:                  <- startup_s   (pool start-up)
         executor.run(benchmark_fold, workload.common_args, tasks)
                                     <- run_s       (dispatch + compute)
                                     <- shutdown_s  (close + join)
 
-The first ``warmup`` runs of each cell are thrown away. The serial executor always runs
-(once, on one worker) because it is the reference for speedups and scores.
+The first ``warmup`` rounds are thrown away. The serial executor always runs (on one
+worker) because it is the reference for speedups and scores.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import numbers
+import random
 import signal
 import sys
 import time
@@ -55,7 +58,7 @@ from foldrace.executors.base import (
 from foldrace.executors.data import SharedData, payload_bytes, task_call
 from foldrace.fold import FoldResult, FoldTask, benchmark_fold
 from foldrace.interrupts import StopSignals, stop_received
-from foldrace.machine import describe_machine
+from foldrace.machine import describe_machine, machine_state
 from foldrace.results import REFERENCE, RaceResult, Run
 from foldrace.workload import GRANULARITIES, Workload, default_workload
 
@@ -364,9 +367,16 @@ def race(
     blas_threads: int | None = 1,
     dask_scheduler: str | None = None,
     ray_address: str | None = None,
+    order_seed: int | None = None,
     progress: bool = False,
 ) -> RaceResult:
     """Time every executor at every worker count and check that all agree on the scores.
+
+    The runs go in rounds: each round runs every (executor, workers) cell once, the serial
+    reference included, in an order shuffled anew for every round; each speedup is taken
+    round by round, the serial run against the cell's run of the same round, so a change
+    in the machine's load between rounds cannot pass for a speedup. The first round starts
+    with the serial run, whose time sets the default deadline of the others.
 
     Parameters
     ----------
@@ -379,12 +389,12 @@ def race(
     workers : iterable of int, optional
         Worker counts; 1 up to the usable CPUs if omitted.
     repeats : int
-        Timed runs per (executor, workers) cell.
+        Timed rounds: runs per (executor, workers) cell.
     granularity : {"fold", "fold-model"} or a list of both
         One task per fold (the blog's choice), or one per fold and model; with both, every
         cell runs at each granularity and the results sit side by side.
     warmup : int
-        Untimed runs per cell before the timed ones.
+        Untimed rounds before the timed ones.
     timeout : float, optional
         Seconds one run of an executor may take; past it the race fails with a timeout.
         Worker deaths and task errors are detected without it.
@@ -407,6 +417,10 @@ def race(
         ``"HOST:PORT"``), joined and left running. Without them, foldrace starts a local
         cluster on 127.0.0.1 for the race and stops it afterwards; its start-up is recorded
         in ``meta["clusters"]``, apart from the runs.
+    order_seed : int, optional
+        Seed of the order of the runs within each round; a random one if omitted. Recorded
+        in ``meta["order_seed"]``, with each round's order and the machine's load average
+        and CPU clock before and after it in ``meta["rounds"]``.
     progress : bool
         Show a progress bar on standard error.
 
@@ -479,6 +493,13 @@ def race(
     addresses: dict[str, str] = {}
     meta["clusters"] = {}
     meta["default_timeout"] = {}
+    meta["order_seed"] = order_seed = (
+        random.SystemRandom().randrange(2**32)
+        if order_seed is None
+        else _check_count("order_seed", order_seed, 0)
+    )
+    meta["rounds"] = []
+    shuffler = random.Random(order_seed)
     try:
         with (
             StopSignals((signal.SIGINT,)),
@@ -494,13 +515,21 @@ def race(
                 meta["clusters"][kind] = cluster.describe()
             for g in granularities:
                 serial_seconds = 0.0  # the slowest serial run, warm-up included
-                for spec, w in cells:
-                    name = spec.label
-                    limit = timeout
-                    if limit is None and spec.label != REFERENCE:
-                        limit = meta["default_timeout"][g] = default_timeout(serial_seconds)
-                    bar.set_postfix_str(f"{name}, {w} worker{'s' * (w > 1)}, per {g}")
-                    for repeat in range(-warmup, repeats):
+                for number in range(-warmup, repeats):
+                    order = list(cells)
+                    if number == -warmup:  # the serial run first: it sets the deadline
+                        order[1:] = shuffler.sample(order[1:], len(order) - 1)
+                    else:
+                        shuffler.shuffle(order)
+                    record = {"granularity": g, "round": number, "before": machine_state()}
+                    meta["rounds"].append(record)
+                    record["order"] = [f"{spec.label}@{w}" for spec, w in order]
+                    for spec, w in order:
+                        name = spec.label
+                        limit = timeout
+                        if limit is None and name != REFERENCE:
+                            limit = meta["default_timeout"][g] = default_timeout(serial_seconds)
+                        bar.set_postfix_str(f"{name}, {w} worker{'s' * (w > 1)}, per {g}")
                         try:
                             *phases, results = timed_run(
                                 spec,
@@ -520,12 +549,31 @@ def race(
                             if timeout is None and isinstance(exc, TaskTimeoutError):
                                 error = RaceError(name, w, error.reason + _DEFAULT_DEADLINE)
                             raise error from exc
-                        if spec.label == REFERENCE:
+                        if name == REFERENCE:
                             serial_seconds = max(serial_seconds, phases[2])
-                        if repeat >= 0:
-                            runs.append(Run(g, name, w, repeat, *phases, results))
+                        if number >= 0:
+                            runs.append(Run(g, name, w, number, *phases, results))
                         bar.update()
+                    record["after"] = machine_state()
     except KeyboardInterrupt:
         partial = RaceResult.from_runs(runs, meta | {"complete": False})
         raise RaceInterrupted(partial) from None
-    return RaceResult.from_runs(runs, meta)
+    result = RaceResult.from_runs(runs, meta)
+    _warn_if_disturbed(result)
+    return result
+
+
+def _warn_if_disturbed(result: RaceResult) -> None:
+    """One warning line when some cells' timings cannot be trusted."""
+    summary = result.summary()
+    disturbed = summary[summary["disturbed"]]
+    if disturbed.empty:
+        return
+    shown = ", ".join(f"{row.executor}@{row.workers}" for row in disturbed.itertuples())
+    warnings.warn(
+        f"{len(disturbed)} of {len(summary) - 1} cells look disturbed ({shown}): a speedup "
+        "above what the workers or the bound allow, or repeats far apart, so something else "
+        "was using the CPUs; close other programs, or race again with more repeats",
+        RuntimeWarning,
+        stacklevel=3,
+    )

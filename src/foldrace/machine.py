@@ -9,7 +9,7 @@ from pathlib import Path
 
 from foldrace.executors.base import usable_cpus
 
-__all__ = ["describe_machine", "machine_caption"]
+__all__ = ["describe_machine", "machine_caption", "machine_state"]
 
 
 def _cpu_model() -> str:
@@ -49,3 +49,29 @@ def machine_caption(machine: dict[str, object]) -> str:
         f"{machine['usable_cpus']} CPUs ({machine['cpu_model']}), {machine['platform']}, "
         f"Python {machine['python']}, scikit-learn {machine['scikit-learn']}"
     )
+
+
+def _cpu_mhz() -> float | None:
+    """Mean current clock of the usable CPUs in MHz, where the OS says (Linux)."""
+    try:
+        clocks = [
+            float(line.split(":", 1)[1])
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("cpu MHz")
+        ]
+    except (OSError, ValueError):
+        return None
+    return round(sum(clocks) / len(clocks), 1) if clocks else None
+
+
+def machine_state() -> dict[str, float | None]:
+    """What else the machine is doing now: the 1-minute load average and the CPU clock.
+
+    Either is None where it cannot be read. A load above the usable CPUs minus the race's
+    own workers, or a clock that moves between rounds, explains timings that drift.
+    """
+    try:
+        load: float | None = round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        load = None
+    return {"load": load, "cpu_mhz": _cpu_mhz()}

@@ -103,7 +103,7 @@ def draw_speedup(ax: Axes, summary: pd.DataFrame, *, cpus: int | None = None) ->
             marker="_",
             ms=14,
             ls=":" if style == "-" else "-.",
-            label=f"granularity bound ({n_tasks} tasks)",
+            label=f"bound from serial task times ({n_tasks} tasks)",
             zorder=2,
         )
         last = bound.iloc[-1]
@@ -117,7 +117,7 @@ def draw_speedup(ax: Axes, summary: pd.DataFrame, *, cpus: int | None = None) ->
             ha="right",
             fontsize=9,
         )
-    predicted_shown = False
+    predicted_shown = disturbed_shown = False
     for (granularity, name), cell in summary[summary["executor"] != REFERENCE].groupby(
         ["granularity", "executor"], sort=False
     ):
@@ -142,6 +142,20 @@ def draw_speedup(ax: Axes, summary: pd.DataFrame, *, cpus: int | None = None) ->
             alpha=0.15,
             lw=0,
         )
+        disturbed = cell[cell["disturbed"]] if "disturbed" in cell else cell.iloc[:0]
+        if not disturbed.empty:  # hollow: a number the machine's other work may have made
+            ax.plot(
+                disturbed["workers"],
+                disturbed["speedup"],
+                ls="none",
+                marker=marker,
+                ms=11,
+                mew=2,
+                mfc="white",
+                mec=line.get_color(),
+                zorder=5,
+            )
+            disturbed_shown = True
         if cell["predicted"].notna().any():
             ax.plot(
                 cell["workers"],
@@ -164,6 +178,18 @@ def draw_speedup(ax: Axes, summary: pd.DataFrame, *, cpus: int | None = None) ->
             mew=2,
             color="0.3",
             label="predicted by each schedule rule",
+        )
+    if disturbed_shown:
+        ax.plot(
+            [],
+            [],
+            ls="none",
+            marker="o",
+            ms=9,
+            mew=2,
+            mfc="white",
+            mec="0.3",
+            label="disturbed: other work on the machine (see the warning)",
         )
     if cpus:
         ax.axvline(cpus, color="black", lw=1.5, ls="-.", alpha=0.35, zorder=0)

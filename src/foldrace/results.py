@@ -41,7 +41,7 @@ from foldrace.files import (
     write_json,
 )
 from foldrace.fold import FoldResult
-from foldrace.limits import granularity_bound, ideal_speedup
+from foldrace.limits import best_makespan, granularity_bound, ideal_speedup
 from foldrace.schedule import SCHEDULES, predicted_speedup
 from foldrace.workload import GRANULARITIES
 
@@ -82,10 +82,17 @@ SUMMARY_COLUMNS = (
     "efficiency",
     "predicted",
     "bound",
+    "run_bound",
     "ideal",
     "pool_s",
     "total_speedup",
+    "disturbed",
+    "disturbance",
 )
+
+SPREAD_LIMIT = 0.25
+"""A cell whose repeats' speedups spread over more than this fraction of their median is
+marked disturbed: the machine was doing something else meanwhile."""
 
 
 @dataclass(frozen=True)
@@ -188,6 +195,26 @@ def speedup_table(
         base_total = cells["granularity"].map(reference["total_s"]).astype(float)
         cells["total_speedup"] = base_total / cells["total_s"]
     return cells
+
+
+def disturbance(cell: Any) -> str:
+    """Why a summary row's timings cannot be trusted, or ``""``.
+
+    Its speedup exceeds what its worker count or granularity bound allows by more than
+    the spread of its repeats (an impossible number: the reference was slowed, or the
+    cell sped up, by something else on the machine), or its repeats spread over more than
+    :data:`SPREAD_LIMIT` of their median.
+    """
+    if cell.executor == REFERENCE or not np.isfinite(cell.speedup):
+        return ""
+    spread = cell.speedup_high - cell.speedup_low
+    limit = min(float(cell.workers), cell.bound) if np.isfinite(cell.bound) else cell.workers
+    if cell.speedup - limit > spread:
+        what = "worker count" if limit == cell.workers else "bound"
+        return f"{cell.speedup:.2f}x is above its {what} {limit:.2f}x by more than its spread"
+    if spread > SPREAD_LIMIT * cell.speedup:
+        return f"repeats spread {cell.speedup_low:.2f}x to {cell.speedup_high:.2f}x"
+    return ""
 
 
 def _frame(rows: list[dict[str, Any]] | list[tuple], columns: tuple[str, ...]) -> pd.DataFrame:
@@ -457,8 +484,10 @@ class RaceResult:
 
     @property
     def executors(self) -> list[str]:
-        """Executors in the order they ran."""
-        return list(dict.fromkeys(self.timings["executor"]))
+        """Executors in the order they were given (the reference first)."""
+        ran = list(dict.fromkeys(self.timings["executor"]))
+        given = [name for name in self.meta.get("executors", []) if name in ran]
+        return list(dict.fromkeys([*given, *ran]))
 
     @property
     def granularities(self) -> list[str]:
@@ -517,13 +546,22 @@ class RaceResult:
     def summary(self) -> pd.DataFrame:
         """Per granularity, executor and worker count: time, speedup, prediction, bounds.
 
-        ``speedup`` is the reference's median dispatch + compute time over this cell's, at
-        the same granularity; ``speedup_low`` and ``speedup_high`` use the cell's slowest
-        and fastest repeat. ``efficiency`` is speedup / workers. From the reference's task
-        durations: ``predicted`` is the speedup the executor's own schedule rule allows
-        (:mod:`foldrace.schedule`) and ``bound`` the granularity bound (the best of any
-        schedule). ``pool_s`` is the median start-up + shutdown, and ``total_speedup`` the
-        speedup once they are counted.
+        Speedups are taken round by round: the reference's dispatch + compute time in a
+        round over this cell's in the same round (the ``repeat`` column numbers the
+        rounds), so that load that comes and goes between rounds does not bias them.
+        ``speedup`` is the median of those ratios, ``speedup_low`` and ``speedup_high``
+        the lowest and highest; ``median_s`` is the cell's median time. ``efficiency`` is
+        speedup / workers. From the reference's task durations: ``predicted`` is the
+        speedup the executor's own schedule rule allows (:mod:`foldrace.schedule`) and
+        ``bound`` the granularity bound, the best any schedule of the *serial* task times
+        allows, an estimate, since tasks run at another speed side by side. ``run_bound``
+        is a true bound, from each run's own task times (median over rounds): no schedule
+        of the tasks as they ran could have done better. ``pool_s`` is the median start-up
+        + shutdown, and ``total_speedup`` the speedup once they are counted.
+
+        ``disturbed`` marks a cell whose speedup exceeds its worker count or its bound by
+        more than the spread of its repeats, or whose repeats spread over more than
+        :data:`SPREAD_LIMIT` of their median; ``disturbance`` says which.
         """
         keys = ["granularity", "executor", "workers"]
         timings = self.timings.assign(pool_s=self.timings["startup_s"] + self.timings["shutdown_s"])
@@ -540,7 +578,61 @@ class RaceResult:
         )
         durations = {g: self.task_durations(g) for g in cells["granularity"].unique()}
         cells = speedup_table(cells, durations, self.meta.get("schedules", {}))
+        paired = self._paired_ratios().groupby(keys, sort=False)
+        ratios = paired.agg(
+            speedup=("ratio", "median"),
+            speedup_low=("ratio", "min"),
+            speedup_high=("ratio", "max"),
+            total_speedup=("total_ratio", "median"),
+            run_bound=("run_bound", "median"),
+        )
+        cells = cells.set_index(keys)
+        for column in ratios.columns:  # round by round where rounds pair up
+            found = ratios[column].reindex(cells.index)
+            cells[column] = found.fillna(cells[column]) if column in cells else found
+        cells = cells.reset_index()
+        order = {name: i for i, name in enumerate(self.executors)}
+        rank = {g: i for i, g in enumerate(self.granularities)}
+        cells = cells.sort_values(
+            ["granularity", "executor", "workers"],
+            key=lambda c: (
+                c.map(rank)
+                if c.name == "granularity"
+                else c.map(order)
+                if c.name == "executor"
+                else c
+            ),
+            kind="stable",
+        ).reset_index(drop=True)
+        cells["efficiency"] = cells["speedup"] / cells["workers"]
+        cells["disturbance"] = [disturbance(row) for row in cells.itertuples()]
+        cells["disturbed"] = cells["disturbance"] != ""
         return cells[list(SUMMARY_COLUMNS)]
+
+    def _paired_ratios(self) -> pd.DataFrame:
+        """Per run: the reference's time of the same round over the run's, and its own bound.
+
+        Columns: granularity, executor, workers, repeat, ratio, total_ratio and run_bound
+        (the reference's time over the best makespan of this run's own task durations).
+        """
+        timings = self.timings
+        reference = timings[timings["executor"] == REFERENCE].set_index(["granularity", "repeat"])
+        where = pd.MultiIndex.from_frame(timings[["granularity", "repeat"]])
+        base = reference["run_s"].reindex(where).to_numpy()
+        base_total = reference["total_s"].reindex(where).to_numpy()
+        makespans = {
+            key: best_makespan(group["duration_s"].tolist(), int(key[2]))
+            for key, group in self.tasks.groupby(list(RUN_KEY), sort=False)
+            if len(group)
+        }
+        runs = list(zip(*(timings[c] for c in RUN_KEY), strict=True))
+        best = np.array([makespans.get(key, np.nan) for key in runs], dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return timings[list(RUN_KEY)].assign(
+                ratio=base / timings["run_s"].to_numpy(),
+                total_ratio=base_total / timings["total_s"].to_numpy(),
+                run_bound=np.minimum(base / best, timings["workers"].to_numpy()),
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: kind, format, meta and the three tables as lists of records."""
