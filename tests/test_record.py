@@ -1,0 +1,33 @@
+"""The script that records the docs' outputs from real tutorial runs."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parent.parent / "docs" / "record.py"
+
+
+def _record():
+    spec = importlib.util.spec_from_file_location("record", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_recorded_output_belongs_to_a_tutorial():
+    record = _record()
+    tutorials = {path.stem for path in record.TUTORIALS.glob("[0-9][0-9]_*.py")}
+    recorded = {path.stem for path in record.OUTPUTS.glob("[0-9][0-9]_*.txt")}
+    assert recorded <= tutorials
+
+
+def test_an_unknown_tutorial_number_is_refused_before_anything_runs(monkeypatch):
+    record = _record()
+    ran = []
+    monkeypatch.setattr(record, "record", ran.append)
+    with pytest.raises(SystemExit, match="unknown tutorial number"):
+        record.main(["05", "99"])
+    assert ran == []
