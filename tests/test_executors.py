@@ -6,6 +6,7 @@ pool kind it offers), so a new executor or pool kind is covered automatically.
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import multiprocessing
 import os
@@ -267,3 +268,22 @@ def test_forked_workers_start_no_extra_threads(small_workload, name):
 def test_bad_blas_threads_are_refused():
     with pytest.raises(InputError, match="blas_threads must be a positive integer or None"):
         get_executor("map")(1, blas_threads=0)
+
+
+CHUNKED = [
+    label
+    for label in PARALLEL
+    if "chunksize" in inspect.signature(parse_spec(label).executor_class).parameters
+]
+
+
+@pytest.mark.parametrize("chunksize", [1, 2, 5])
+@pytest.mark.parametrize("name", CHUNKED)
+def test_every_chunk_size_gives_the_serial_results_in_task_order(custom_workload, name, chunksize):
+    common = custom_workload.common_args
+    tasks = custom_workload.tasks("fold-model")  # 8 tasks: chunks of 5 leave a short one
+    with parse_spec("serial").build(1) as serial:
+        expected = serial.run(benchmark_fold, common, tasks)
+    with parse_spec(name).build(2, chunksize=chunksize).bind(common) as executor:
+        results = executor.run(benchmark_fold, common, tasks)
+    assert [(r.fold, r.scores) for r in results] == [(r.fold, r.scores) for r in expected]

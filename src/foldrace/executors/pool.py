@@ -499,23 +499,27 @@ class ImapUnorderedExecutor(PoolExecutor):
         """Tag every task with its index, collect results as they arrive, then sort them.
 
         With the default chunk size of 1 a free worker takes the next task, as with
-        ``apply_async``; a failure is raised as soon as its task comes back.
+        ``apply_async``; a failure is raised as soon as its task comes back. Larger chunks
+        are made here, as ``imap_unordered`` makes them itself (for a chunk size above 1,
+        CPython returns a plain generator, which cannot wait with a timeout), and sent as
+        one task each.
         """
         fn, common = self._call(fn, common)
         deadline = self.deadline()
         results: dict[int, Any] = {}
-        iterator = self.pool.imap_unordered(
-            partial(_indexed, partial(fn, *common)), enumerate(items), self.chunksize or 1
-        )
+        pairs = list(enumerate(items))
+        size = self.chunksize or 1
+        chunks = [pairs[start : start + size] for start in range(0, len(pairs), size)]
+        iterator = self.pool.imap_unordered(partial(_indexed, partial(fn, *common)), chunks, 1)
 
         def done(seconds: float) -> bool:
             try:
-                index, value = iterator.next(seconds)
+                chunk = iterator.next(seconds)
             except multiprocessing.TimeoutError:
                 return False
             except StopIteration:
                 return True
-            results[index] = value
+            results.update(chunk)
             return len(results) == len(items)
 
         if items:
@@ -525,7 +529,6 @@ class ImapUnorderedExecutor(PoolExecutor):
         return [results[index] for index in range(len(items))]
 
 
-def _indexed(fn: Callable[[Any], Any], pair: tuple[int, Any]) -> tuple[int, Any]:
-    """Call ``fn(item)`` for an ``(index, item)`` pair and keep the index with the result."""
-    index, item = pair
-    return index, fn(item)
+def _indexed(fn: Callable[[Any], Any], chunk: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
+    """Call ``fn(item)`` for each ``(index, item)`` of a chunk, keeping the indices."""
+    return [(index, fn(item)) for index, item in chunk]
