@@ -61,7 +61,15 @@ def test_run_refuses_other_shared_arguments_than_those_bound(small_workload):
     common = small_workload.common_args
     executor = parse_spec("map/worker").build(1).bind(common)
     with executor, pytest.raises(RuntimeError, match="same shared arguments that bind"):
-        executor.run(benchmark_fold, (*common[:-1], common[-1]), small_workload.tasks())
+        executor.run(benchmark_fold, (common[0].copy(), *common[1:]), small_workload.tasks())
+
+
+@pytest.mark.parametrize("label", ["map/worker", "starmap/shared", "submit/shared"])
+def test_the_shared_arguments_are_given_once_whatever_tuple_holds_them(small_workload, label):
+    # common_args makes a new tuple each time: the same objects are what matters
+    with parse_spec(label).build(2).bind(small_workload.common_args) as executor:
+        results = executor.run(benchmark_fold, small_workload.common_args, small_workload.tasks())
+    assert [r.fold for r in results] == [0, 1, 2]
 
 
 def test_worker_and_shared_modes_need_the_data_before_start():

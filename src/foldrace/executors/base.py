@@ -294,10 +294,29 @@ class Executor(ABC):
         """Hand over the shared arguments before the workers start; returns ``self``.
 
         With ``data_passing="worker"`` or ``"shared"`` the workers receive them when they start,
-        so :meth:`run` must then be given this same tuple. Optional with ``data_passing="task"``.
+        so :meth:`run` must then be given the same objects. Optional with
+        ``data_passing="task"``.
         """
         self._common = common
         return self
+
+    def check_common(self, common: tuple[Any, ...]) -> None:
+        """Check that :meth:`run` got the shared arguments :meth:`bind` got.
+
+        The same objects in the same order, not necessarily the same tuple
+        (``Workload.common_args`` makes a new one each time).
+
+        Raises
+        ------
+        RuntimeError
+            If they are other objects: the workers already hold the bound ones.
+        """
+        bound = self._common
+        if bound is None or common is bound:
+            return
+        same = len(common) == len(bound) and all(a is b for a, b in zip(common, bound, strict=True))
+        if not same:
+            raise RuntimeError("run() must get the same shared arguments that bind() got")
 
     def deadline(self) -> float | None:
         """``time.monotonic()`` value after which a run started now has timed out.

@@ -59,8 +59,7 @@ class DaskConnection:
         """The shared arguments each task carries: the values, or futures of scattered ones."""
         if self.common is None:
             return common
-        if common is not self.executor._common:
-            raise RuntimeError("run() must get the same shared arguments that bind() got")
+        self.executor.check_common(common)
         return self.common
 
     def options(self) -> dict[str, Any]:

@@ -227,8 +227,8 @@ class WorkerSetup:
     ) -> tuple[Callable[..., Any], tuple[Any, ...]]:
         """The function and shared arguments each task carries (see :func:`task_call`)."""
         executor = self.executor
-        if executor.data_passing != "task" and common is not executor._common:
-            raise RuntimeError("run() must get the same shared arguments that bind() got")
+        if executor.data_passing != "task":
+            executor.check_common(common)
         return task_call(fn, common, executor.data_passing)
 
 
