@@ -12,11 +12,8 @@ autouse fixture in conftest, that no child process is left behind.
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import signal
-import subprocess
 import sys
 import time
 
@@ -161,62 +158,7 @@ def test_an_unpicklable_workload_says_why_and_what_to_do(small_workload, name, w
     assert time.monotonic() - started < 1.0  # refused before any pool starts
 
 
-def _children(pid: int) -> list[int]:
-    children = []
-    for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/children") as handle:
-            children += [int(c) for c in handle.read().split()]
-    return children
-
-
-@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="needs Linux /proc")
-def test_ctrl_c_saves_what_was_measured_and_exits_130(tmp_path):
-    out = tmp_path / "out"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "foldrace",
-            "run",
-            "--repeats",
-            "20",
-            "--samples",
-            "300",
-            "--out",
-            str(out),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 60
-    children: list[int] = []
-    while time.monotonic() < deadline and len(children) < 2:  # wait for a running pool
-        time.sleep(0.2)
-        children = _children(process.pid)
-    assert len(children) >= 2, "the race never started a pool"
-    time.sleep(0.5)
-    sent = time.monotonic()
-    process.send_signal(signal.SIGINT)
-    try:
-        _, err = process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        pytest.fail("foldrace run did not exit within 30 s of Ctrl-C")
-    assert time.monotonic() - sent < 2.0, "pools must be stopped within 2 s of Ctrl-C"
-    assert process.returncode == 130
-    assert "interrupted" in err
-    assert "Traceback" not in err
-    (folder,) = out.glob("run-*")  # the interrupted run's own folder
-    assert f"saved in {folder}/, marked incomplete" in err
-    data = json.loads((folder / "results.json").read_text())
-    assert data["meta"]["complete"] is False
-    assert len(data["timings"]) >= 1
-    assert not (out / "latest").exists()  # latest never points at an incomplete run
-    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]  # complete or absent
-    for child in children:  # no orphan left running, no zombie
-        assert not os.path.exists(f"/proc/{child}"), f"worker {child} outlived the race"
+# Ctrl-C, SIGTERM and SIGHUP during a real `foldrace run`: tests/test_signals.py.
 
 
 def test_interactive_main_classes_are_refused_under_spawn(small_workload, monkeypatch):

@@ -87,6 +87,15 @@ class Run:
                 pytest.fail(f"never saw {n} runs done; stderr:\n{self.err}")
             time.sleep(0.05)
 
+    def pool_running(self, within: float = 120.0) -> None:
+        """Wait until the run has worker processes (two children or more)."""
+        deadline = time.monotonic() + within
+        while len(_children(self.process.pid)) < 2:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.kill()
+                pytest.fail(f"never saw a pool start; stderr:\n{self.err}")
+            time.sleep(0.02)
+
     def signal(self, signum: int, group: bool = False) -> None:
         if group:
             os.killpg(self.process.pid, signum)
@@ -123,6 +132,17 @@ class Run:
             if not found or time.monotonic() > deadline:
                 return found
             time.sleep(0.2)
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                children += [int(c) for c in handle.read().split()]
+        except FileNotFoundError:  # a thread that has just ended
+            pass
+    return children
 
 
 def _session(sid: int) -> list[str]:
@@ -165,9 +185,11 @@ def test_a_stop_signal_stops_the_pool_saves_and_exits_with_its_code(
     tmp_path, name, executor, group
 ):
     signum = getattr(signal, name)
-    options = ["--executors", executor, "--workers", "2", "--repeats", "3", "--samples", "2000"]
+    options = ["--executors", executor, "--workers", "2", "--repeats", "8", "--samples", "2000"]
     run = Run(tmp_path, *options)
-    run.runs_done(6)  # serial, the warm-up and a timed run of the executor: pool running
+    run.runs_done(4)  # rounds of two runs: the warm-up round and one timed round
+    if not executor.endswith("/thread"):
+        run.pool_running()  # stop it with its pool up
     run.signal(signum, group=group)
     code, err = run.finish()
     assert code == 128 + signum, err
@@ -184,8 +206,10 @@ def test_a_stop_signal_stops_the_pool_saves_and_exits_with_its_code(
 
 def test_two_ctrl_c_50_ms_apart_lose_nothing_and_print_no_traceback(tmp_path):
     for attempt in range(5):
-        run = Run(tmp_path / str(attempt), "--repeats", "3", "--samples", "2000")
-        run.runs_done(5)
+        options = ["--workers", "1", "2", "--repeats", "3", "--samples", "2000"]
+        run = Run(tmp_path / str(attempt), *options)
+        run.runs_done(10)  # rounds of 9 runs (serial, five strategies on 1 and 2 workers)
+        run.pool_running()
         run.signal(signal.SIGINT)
         time.sleep(0.05)
         run.signal(signal.SIGINT)
@@ -241,7 +265,7 @@ def test_ctrl_c_waits_for_running_threads_and_a_second_leaves_them(tmp_path):
     (tmp_path / "stuck.py").write_text(STUCK)
     options = ["--workload", "stuck:make", "--executors", "submit/thread", "--workers", "2"]
     run = Run(tmp_path, *options, "--repeats", "1", cwd=tmp_path)  # default deadline: 60 s
-    run.runs_done(2)  # serial's runs done: the stuck tasks are running
+    run.runs_done(1)  # the first round's serial run is done: the stuck tasks are running
     run.signal(signal.SIGINT)
     run.wait_for("waiting for 2 running thread tasks")
     run.signal(signal.SIGINT)
