@@ -55,8 +55,11 @@ def test_run_writes_csv_json_and_figures_and_exits_0(run_dir):
         "timings.csv",
         "tasks.csv",
         "scores.csv",
+        "accounting.csv",
         "speedup.png",
         "speedup.svg",
+        "accounting.png",
+        "accounting.svg",
     ):
         assert (folder / name).stat().st_size > 0, name
     assert (folder / "speedup.png").read_bytes().startswith(b"\x89PNG")
@@ -90,6 +93,8 @@ def test_plot_redraws_from_results_json(run_dir, tmp_path, source):
     assert main(["plot", str(given[source]), "--out", str(tmp_path)]) == ExitCode.OK
     assert (tmp_path / "speedup.png").read_bytes().startswith(b"\x89PNG")
     assert (tmp_path / "speedup.svg").read_text().lstrip().startswith("<?xml")
+    assert (tmp_path / "accounting.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "accounting.svg").read_text().lstrip().startswith("<?xml")
 
 
 def test_quiet_run_with_own_models(tmp_path, capsys):
@@ -540,7 +545,7 @@ def test_each_run_gets_its_own_folder_and_latest_the_last_complete(tiny, tmp_pat
     kept = _snapshot(first)
     assert set(kept) == {
         "results.json", "summary.csv", "timings.csv", "tasks.csv", "scores.csv",
-        "speedup.png", "speedup.svg",
+        "accounting.csv", "speedup.png", "speedup.svg", "accounting.png", "accounting.svg",
     }  # fmt: skip
     assert _fake_run(monkeypatch, tiny, out, "--no-plot") == ExitCode.OK
     second = latest(out)
@@ -567,7 +572,7 @@ def test_a_kill_between_writes_keeps_the_previous_run(tiny, tmp_path, monkeypatc
     assert not leftovers(out)
 
 
-@pytest.mark.parametrize("number", [1, 5, 7], ids=["first-csv", "json", "last-figure"])
+@pytest.mark.parametrize("number", [1, 6, 10], ids=["first-csv", "json", "last-figure"])
 def test_a_full_disk_while_writing_exits_2_and_leaves_nothing(
     tiny, tmp_path, monkeypatch, capsys, number
 ):
@@ -600,15 +605,15 @@ def test_plot_on_a_full_disk_keeps_the_earlier_figures(tiny, tmp_path, monkeypat
 
     path = tiny.write(tmp_path)["results"]
     assert main(["plot", str(path)]) == ExitCode.OK
-    before = {p.name: p.read_bytes() for p in tmp_path.glob("speedup.*")}
-    assert set(before) == {"speedup.png", "speedup.svg"}
+    figures = ("speedup.png", "speedup.svg", "accounting.png", "accounting.svg")
+    before = {name: (tmp_path / name).read_bytes() for name in figures}
     capsys.readouterr()
-    fail_on_file(monkeypatch, 2, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
+    fail_on_file(monkeypatch, 4, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
     assert main(["plot", str(path)]) == ExitCode.BAD_INPUT
     err = capsys.readouterr().err
-    assert "speedup.svg': No space left on device" in err
+    assert "accounting.svg': No space left on device" in err
     assert len(err.strip().splitlines()) == 1
-    assert {p.name: p.read_bytes() for p in tmp_path.glob("speedup.*")} == before
+    assert {name: (tmp_path / name).read_bytes() for name in figures} == before  # all kept
     assert not leftovers(tmp_path)
 
 

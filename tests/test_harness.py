@@ -219,6 +219,7 @@ def test_results_round_trip_through_json_bit_for_bit(small_race, tmp_path):
         "timings.csv",
         "tasks.csv",
         "scores.csv",
+        "accounting.csv",
     }
     again = RaceResult.read(paths["results"])
     assert again.averages()["score"].tolist() == small_race.averages()["score"].tolist()

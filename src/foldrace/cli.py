@@ -543,9 +543,10 @@ def _save_run(
     def write(folder: Path) -> None:
         paths = list(result.write(folder).values())
         if figures:
-            from foldrace.plots import plot_speedup, plot_timeline, save_figure
+            from foldrace.plots import plot_accounting, plot_speedup, plot_timeline, save_figure
 
             paths += save_figure(plot_speedup(result), folder / "speedup")
+            paths += save_figure(plot_accounting(result), folder / "accounting")
             if timeline:
                 paths += save_figure(plot_timeline(result), folder / "timeline")
         names.extend(path.name for path in paths)
@@ -578,16 +579,21 @@ def _read_runs(path: Path, purpose: str) -> tuple[Path, RaceResult]:
 
 
 def _plot(args: argparse.Namespace) -> int:
-    from foldrace.plots import plot_speedup, save_figure
+    from foldrace.files import atomic_files
+    from foldrace.plots import plot_accounting, plot_speedup, save_figure
 
     if (args.results is None) == (args.benchmark_json is None):
         raise InputError("give one of: a results.json, or --benchmark-json FILE ...")
     if args.benchmark_json:
         return _plot_benchmarks(args)
     file, result = _read_runs(args.results, "plot")
-    fig = plot_speedup(result)
+    figures = {"speedup": plot_speedup(result), "accounting": plot_accounting(result)}
     out = prepare_out_dir(args.out if args.out is not None else file.parent)
-    for path in save_figure(fig, out / "speedup"):
+    with atomic_files() as files:  # both figures replace the earlier ones, or neither does
+        written = [
+            path for stem, fig in figures.items() for path in save_figure(fig, out / stem, files)
+        ]
+    for path in written:
         print(f"Wrote {path}")
     return ExitCode.OK
 

@@ -1,4 +1,5 @@
-"""Speedup curves: measured speedup per executor against the ideal and the granularity bound.
+"""Figures of a race: speedup curves against the ideal and the granularity bound, worker
+timelines, where each run's worker-seconds went, and bar charts for the tutorials.
 
 Figures are built on :class:`matplotlib.figure.Figure` directly (no pyplot state, no
 display needed) and saved as PNG and SVG, each file written atomically.
@@ -16,8 +17,10 @@ from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
+from foldrace.accounting import PARTS, account, median_repeat, worker_lanes
 from foldrace.errors import InputError
 from foldrace.executors import executor_names
 from foldrace.files import AtomicFiles, atomic_files
@@ -26,8 +29,10 @@ from foldrace.machine import machine_caption
 from foldrace.results import REFERENCE, RaceResult
 
 __all__ = [
+    "accounting_figure",
     "bar_figure",
     "draw_speedup",
+    "plot_accounting",
     "plot_speedup",
     "plot_timeline",
     "save_figure",
@@ -274,10 +279,11 @@ def plot_timeline(
     workers: int | None = None,
     granularity: str | None = None,
 ) -> Figure:
-    """Draw each executor's worker timeline: one row per worker process, one bar per task.
+    """Draw each executor's worker timeline: one row per worker, one bar per task.
 
     Shows the repeat with the median time of each executor at one worker count, so it is
-    plain to see which strategies keep every worker busy (``apply`` never does).
+    plain to see which strategies keep every worker busy (``apply`` never does). Rows are
+    worker processes, or for a thread pool the lanes of :func:`foldrace.accounting.worker_lanes`.
 
     Parameters
     ----------
@@ -313,8 +319,7 @@ def plot_timeline(
     models = result.models
     colours = {m: f"C{i}" for i, m in enumerate(["+".join(models), *models])}
     for ax, name in zip(axes, executors, strict=True):
-        runs = cells[cells["executor"] == name].sort_values("run_s")
-        run = runs.iloc[(len(runs) - 1) // 2]  # the median repeat
+        run = median_repeat(cells[cells["executor"] == name])
         tasks = result.tasks
         tasks = tasks[
             (tasks["granularity"] == granularity)
@@ -322,10 +327,10 @@ def plot_timeline(
             & (tasks["workers"] == run["workers"])
             & (tasks["repeat"] == run["repeat"])
         ]
-        rows = {pid: i for i, pid in enumerate(dict.fromkeys(tasks.sort_values("start")["pid"]))}
+        lanes = worker_lanes(tasks, int(run["workers"]))
         for task in tasks.itertuples():
             left = task.start - run["started"]
-            row = rows[task.pid]
+            row = lanes[task.Index]
             ax.barh(
                 row,
                 task.duration_s,
@@ -347,11 +352,12 @@ def plot_timeline(
                 color="white",
                 clip_on=True,
             )
-        ax.set_yticks(range(len(rows)), [f"w{i}" for i in range(len(rows))], fontsize=8)
-        ax.set_ylim(-0.6, max(len(rows), int(run["workers"])) - 0.4)
+        rows = lanes.nunique()
+        ax.set_yticks(range(rows), [f"w{i}" for i in range(rows)], fontsize=8)
+        ax.set_ylim(-0.6, max(rows, int(run["workers"])) - 0.4)
         ax.invert_yaxis()
         count = int(run["workers"])
-        used = f"{len(rows)} of {count} worker{'s' * (count > 1)} used, "
+        used = f"{rows} of {count} worker{'s' * (count > 1)} used, "
         used += f"at most {_most_at_once(tasks)} busy at once"
         ax.set_title(f"{name}: {used}, {run['run_s']:.3f} s", fontsize=9, loc="left")
         ax.grid(axis="x", alpha=0.3)
@@ -371,6 +377,130 @@ def _most_at_once(tasks: pd.DataFrame) -> int:
         running += change
         most = max(most, running)
     return most
+
+
+PART_COLOURS = {
+    "serial_s": "#4c9a2a",
+    "contention_s": "#d62728",
+    "pool_s": "#7f7f7f",
+    "gaps_s": "#ff9f1c",
+    "idle_s": "#9ecae1",
+}
+"""One colour per part of the accounting (:data:`foldrace.accounting.PARTS`)."""
+
+
+def accounting_figure(table: pd.DataFrame, *, caption: str) -> Figure:
+    """Stacked bars of where each parallel cell's ``workers x wall time`` went.
+
+    One horizontal bar per executor at each worker count (grouped by worker count), one
+    panel per task granularity, one colour per part, in the order of
+    :data:`foldrace.accounting.PARTS`; each bar ends at ``workers x wall``. Where the tasks
+    ran faster than serially (negative contention, a serial reference slowed by other work,
+    or warmer caches), the first part is the time they took, and a hatched outline runs on
+    to where they would have ended at serial speed.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        As :func:`foldrace.accounting.account` makes it.
+    caption : str
+        What ran, on which machine.
+    """
+    granularities = list(dict.fromkeys(table["granularity"])) or [None]
+    sizes = [max(len(table[table["granularity"] == g]), 1) for g in granularities]
+    fig = Figure(figsize=(9, 1.9 + 0.34 * sum(sizes) + 0.5 * len(sizes)), layout="constrained")
+    axes = fig.subplots(
+        len(sizes), 1, sharex=True, squeeze=False, height_ratios=[n + 1 for n in sizes]
+    )[:, 0]
+    for ax, granularity in zip(axes, granularities, strict=True):
+        rows = table[table["granularity"] == granularity].sort_values("workers", kind="stable")
+        if rows.empty:
+            ax.text(0.5, 0.5, "no parallel runs", ha="center", va="center", transform=ax.transAxes)
+            ax.set_yticks([])
+            continue
+        labels = [
+            f"{row.executor}, {row.workers} worker{'s' * (row.workers > 1)}"
+            for row in rows.itertuples()
+        ]
+        y = list(range(len(rows)))
+        ran = rows["total_s"] - rows[["pool_s", "gaps_s", "idle_s", "unaccounted_s"]].sum(axis=1)
+        faster = rows["contention_s"].clip(upper=0.0).fillna(0.0)
+        widths = {
+            "serial_s": (rows["serial_s"] + faster).fillna(ran),  # tasks as they ran, if faster
+            "contention_s": rows["contention_s"].clip(lower=0.0).fillna(0.0),
+            **{part: rows[part] for part in ("pool_s", "gaps_s", "idle_s")},
+        }
+        left = pd.Series(0.0, index=rows.index)
+        for part, width in widths.items():
+            ax.barh(y, width, left=left, height=0.7, color=PART_COLOURS[part], edgecolor="white")
+            left = left + width
+        for i, saved, serial in zip(y, faster, rows["serial_s"], strict=True):
+            if saved < 0:  # where the tasks would have ended at serial speed
+                ax.add_patch(
+                    Rectangle(
+                        (serial + saved, i - 0.35),
+                        -saved,
+                        0.7,
+                        facecolor="none",
+                        edgecolor=PART_COLOURS["contention_s"],
+                        hatch="////",
+                        lw=0.8,
+                        zorder=3,
+                    )
+                )
+        ends = pd.concat([left, rows["serial_s"]], axis=1).max(axis=1)
+        for i, end, row in zip(y, ends, rows.itertuples(), strict=True):
+            ax.text(
+                end,
+                i,
+                f"  {row.workers} × {row.wall_s:.3g} s",
+                va="center",
+                fontsize=8,
+                color="0.25",
+            )
+        ax.set_yticks(y, labels, fontsize=8)
+        ax.invert_yaxis()
+        ax.grid(axis="x", alpha=0.3)
+        if len(granularities) > 1:
+            ax.set_ylabel(f"tasks per {granularity}", fontsize=9)
+    right = float(table[["total_s", "serial_s"]].max().max()) if len(table) else 1.0
+    axes[-1].set_xlim(0, right * 1.18 or 1.0)
+    axes[-1].set_xlabel(
+        "worker-seconds: workers × wall time (start-up + dispatch and compute + shutdown)"
+    )
+    handles = [Patch(facecolor=PART_COLOURS[part], label=label) for part, label in PARTS.items()]
+    handles[1].set(hatch="////", edgecolor="white")
+    axes[0].legend(
+        handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.02), ncols=3, fontsize=8
+    )
+    fig.suptitle("Where the speedup went: each cell's worker-seconds, part by part", fontsize=11)
+    fig.supxlabel(textwrap.fill(caption, 125), fontsize=8, color="0.3")
+    return fig
+
+
+def plot_accounting(result: RaceResult, path: str | os.PathLike[str] | None = None) -> Figure:
+    """Draw where each parallel cell's worker-seconds went; save PNG and SVG if ``path``.
+
+    See :func:`foldrace.accounting.account` for the parts and :func:`accounting_figure`
+    for the drawing.
+    """
+    table = account(result)
+    caption = (
+        "Each bar: workers × wall time of the cell's median repeat, split from the worker "
+        "timelines: its tasks at their serial durations, the extra they took side by side, "
+        "pool start-up and shutdown on every worker, waits before and between a worker's "
+        "tasks, and each worker's idle time after its last task. "
+    )
+    if (table["contention_s"] < 0).any():
+        caption += (
+            "A hatched outline: tasks that ran faster than in the serial run, up to where "
+            "they would have ended at serial speed. "
+        )
+    caption += _caption(result)
+    fig = accounting_figure(table, caption=caption)
+    if path is not None:
+        save_figure(fig, path)
+    return fig
 
 
 def bar_figure(

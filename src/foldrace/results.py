@@ -673,6 +673,9 @@ class RaceResult:
     ) -> dict[str, Path]:
         """Write ``results.json`` and the tables as CSV into ``out_dir``, as one set.
 
+        The tables are the summary, the three measured tables and ``accounting``
+        (:func:`foldrace.accounting.account`).
+
         ``out_dir`` is created if needed. The files replace earlier ones together or not
         at all: a failure (a full disk, Ctrl-C) leaves the earlier files as they were and no
         temporary file behind. With ``files``, they join that set instead. The JSON is
@@ -688,14 +691,17 @@ class RaceResult:
         foldrace.files.WriteError
             If a file cannot be written; nothing is replaced.
         """
+        from foldrace.accounting import account
+
         out = prepare_out_dir(out_dir)
-        paths = {name: out / f"{name}.csv" for name in ("summary", "timings", "tasks", "scores")}
         tables = {
             "summary": self.summary(),
             "timings": self.timings,
             "tasks": self.tasks,
             "scores": self.scores,
+            "accounting": account(self),
         }
+        paths = {name: out / f"{name}.csv" for name in tables}
         paths["results"] = out / "results.json"
         with contextlib.nullcontext(files) if files is not None else atomic_files() as group:
             for name, table in tables.items():
