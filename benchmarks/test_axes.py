@@ -66,7 +66,7 @@ def _race(benchmark, label, load, *, rounds=3, blas_threads=1, **info):
         rounds=rounds,
         warmup_rounds=1,
     )
-    scores = mean_scores(runs[-1][-1])
+    scores = mean_scores(runs[-1].results)
     assert scores == reference, f"{label} changed the scores"
     benchmark.extra_info.update(
         kind="foldrace.axes",
@@ -77,9 +77,9 @@ def _race(benchmark, label, load, *, rounds=3, blas_threads=1, **info):
         n_samples=chosen.shape[0],
         workload=chosen.name,
         scores=scores,
-        startup_s=statistics.median(run[1] for run in runs),
-        run_s=statistics.median(run[2] for run in runs),
-        shutdown_s=statistics.median(run[3] for run in runs),
+        startup_s=statistics.median(run.startup_s for run in runs),
+        run_s=statistics.median(run.run_s for run in runs),
+        shutdown_s=statistics.median(run.shutdown_s for run in runs),
         **payload_sizes(spec, chosen, tasks[0]),
         **info,
     )

@@ -38,10 +38,12 @@ def test_race(benchmark, workload_of, reference_of, executor, workers, size, gra
         warmup_rounds=1,
     )
     spec = parse_spec(executor)
-    results = runs[-1][-1]
+    results = runs[-1].results
     scores = mean_scores(results)
     assert scores == reference_of(size)["averages"], f"{executor} changed the scores"
-    durations = [statistics.median(run[-1][i].duration for run in runs) for i in range(len(tasks))]
+    durations = [
+        statistics.median(run.results[i].duration for run in runs) for i in range(len(tasks))
+    ]
     benchmark.extra_info.update(
         kind="foldrace.race",
         executor=executor,
@@ -54,7 +56,7 @@ def test_race(benchmark, workload_of, reference_of, executor, workers, size, gra
         n_tasks=len(tasks),
         scores=scores,
         task_durations=durations,
-        startup_s=statistics.median(run[1] for run in runs),
-        run_s=statistics.median(run[2] for run in runs),
-        shutdown_s=statistics.median(run[3] for run in runs),
+        startup_s=statistics.median(run.startup_s for run in runs),
+        run_s=statistics.median(run.run_s for run in runs),
+        shutdown_s=statistics.median(run.shutdown_s for run in runs),
     )

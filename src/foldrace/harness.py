@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from multiprocessing.reduction import ForkingPickler
-from typing import Any
+from typing import Any, NamedTuple
 
 from tqdm.auto import tqdm
 
@@ -65,6 +65,7 @@ from foldrace.workload import GRANULARITIES, Workload, default_workload
 __all__ = [
     "DEFAULT_TIMEOUT_FACTOR",
     "DEFAULT_TIMEOUT_FLOOR",
+    "TimedRun",
     "check_picklable",
     "default_timeout",
     "default_workers",
@@ -165,6 +166,21 @@ def _spec(executor: str | ExecutorSpec, start_method: str | None = None) -> Exec
     return parse_spec(executor, start_method=start_method)
 
 
+class TimedRun(NamedTuple):
+    """One run of one executor configuration, its three phases timed apart."""
+
+    started: float
+    """Wall-clock time (``time.time()``) when dispatch began: the origin of its timeline."""
+    startup_s: float
+    """Pool start-up, seconds."""
+    run_s: float
+    """Dispatch + compute, seconds."""
+    shutdown_s: float
+    """Pool shutdown, seconds."""
+    results: list[FoldResult]
+    """The task results, in task order."""
+
+
 def timed_run(
     executor: str | ExecutorSpec,
     workers: int,
@@ -174,7 +190,7 @@ def timed_run(
     start_method: str | None = None,
     blas_threads: int | None = 1,
     address: str | None = None,
-) -> tuple:
+) -> TimedRun:
     """Run one executor configuration once, timing its phases apart.
 
     ``executor`` is a label such as ``"map/thread"`` or an
@@ -183,9 +199,8 @@ def timed_run(
 
     Returns
     -------
-    tuple
-        ``(started, startup_s, run_s, shutdown_s, results)``: the wall-clock time dispatch
-        began, the three phase durations in seconds, and the task results in task order.
+    TimedRun
+        When dispatch began, the three phase durations, and the task results.
 
     Raises
     ------
@@ -208,7 +223,7 @@ def timed_run(
     order = [(r.fold, tuple(r.scores)) for r in results]
     if order != [(t.fold, t.models) for t in tasks]:
         raise RaceError(spec.label, workers, f"results came back out of task order: {order}")
-    return started, t1 - t0, t2 - t1, t3 - t2, results
+    return TimedRun(started, t1 - t0, t2 - t1, t3 - t2, results)
 
 
 def payload_sizes(spec: ExecutorSpec, workload: Workload, task: FoldTask) -> dict[str, int]:
@@ -531,7 +546,7 @@ def race(
                             limit = meta["default_timeout"][g] = default_timeout(serial_seconds)
                         bar.set_postfix_str(f"{name}, {w} worker{'s' * (w > 1)}, per {g}")
                         try:
-                            *phases, results = timed_run(
+                            timed = timed_run(
                                 spec,
                                 w,
                                 workload,
@@ -550,9 +565,9 @@ def race(
                                 error = RaceError(name, w, error.reason + _DEFAULT_DEADLINE)
                             raise error from exc
                         if name == REFERENCE:
-                            serial_seconds = max(serial_seconds, phases[2])
+                            serial_seconds = max(serial_seconds, timed.run_s)
                         if number >= 0:
-                            runs.append(Run(g, name, w, number, *phases, results))
+                            runs.append(Run(g, name, w, number, *timed))
                         bar.update()
                     record["after"] = machine_state()
     except KeyboardInterrupt:
