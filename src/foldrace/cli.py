@@ -22,8 +22,6 @@ from enum import IntEnum
 from pathlib import Path
 from typing import NoReturn
 
-import pandas as pd
-
 from foldrace.errors import InputError, RaceError, RaceInterrupted, one_line
 from foldrace.executors import (
     BLOG_STRATEGIES,
@@ -38,6 +36,7 @@ from foldrace.executors import (
 from foldrace.executors.base import threads_left_behind
 from foldrace.files import LATEST, check_out_dir, prepare_out_dir, publish_dir, set_latest
 from foldrace.interrupts import StopSignals, deferred, stop_received
+from foldrace.report import aligned, format_bound, format_scores, format_summary
 from foldrace.results import RaceResult, find_results, run_folder_name
 from foldrace.workload import GRANULARITIES, MAX_SEED, Workload, default_models
 
@@ -323,86 +322,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def format_summary(result: RaceResult) -> str:
-    """The table ``foldrace run`` prints: executor x workers with time, speedup and bound."""
-    table = result.summary()
-    shown = pd.DataFrame(
-        {
-            "executor": table["executor"],
-            "tasks": table["granularity"].str.replace("fold-model", "fold x model"),
-            "workers": table["workers"],
-            "median s": table["median_s"].map("{:.3f}".format),
-            "speedup": [
-                f"{speedup:.2f}×" + ("!" if disturbed else " ")
-                for speedup, disturbed in zip(table["speedup"], table["disturbed"], strict=True)
-            ],
-            "predicted": table["predicted"].map("{:.2f}×".format),
-            "bound": table["bound"].map("{:.2f}×".format),
-            "efficiency": table["efficiency"].map("{:.0%}".format),
-            "pool ms": (table["pool_s"] * 1000).map("{:.0f}".format),
-            "with pool": table["total_speedup"].map("{:.2f}×".format),
-        }
-    )
-    if table["granularity"].nunique() == 1:
-        shown = shown.drop(columns="tasks")
-    lines = [_aligned(shown)]
-    for row in table[table["disturbed"]].itertuples():
-        lines.append(f"! {row.executor} at {row.workers} workers: {row.disturbance}")
-    return "\n".join(lines)
-
-
-def _aligned(table: pd.DataFrame) -> str:
-    """Plain-text table: first column left-aligned, the others right-aligned."""
-    rows = [list(map(str, table.columns)), *table.astype(str).values.tolist()]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join(
-        "  ".join(
-            cell.ljust(width) if i == 0 else cell.rjust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        )
-        for row in rows
-    )
-
-
-def format_scores(result: RaceResult) -> str:
-    """Averaged score per executor and model, at full precision, and the identical line."""
-    averages = result.averages()
-    table = (
-        averages.groupby(["executor", "model"], sort=False)["score"]
-        .agg(
-            lambda s: (
-                repr(float(s.iloc[0])) if s.nunique() == 1 else f"{s.nunique()} different values"
-            )
-        )
-        .unstack("model")
-    )
-    table = table.loc[result.executors, result.models].reset_index()
-    folds = result.meta.get("workload", {}).get("n_folds", "?")
-    heading = f"Averaged held-out score over {folds} folds (mean in fold order):"
-    return f"{heading}\n{_aligned(table)}\n{result.check().describe()}"
-
-
-def format_bound(result: RaceResult) -> str:
-    """What task granularity allows at each worker count above one."""
-    from foldrace.limits import equal_task_bound
-
-    summary = result.summary()
-    lines = []
-    for granularity in result.granularities:
-        durations = result.task_durations(granularity)
-        n = len(durations)
-        shown = ", ".join(f"{d:.3f}" for d in durations[:8]) + (", ..." if n > 8 else "")
-        lines.append(f"Granularity bound of {n} tasks per {granularity} (serial: {shown} s):")
-        rows = summary[summary["granularity"] == granularity].drop_duplicates("workers")
-        for w, bound in rows[["workers", "bound"]].itertuples(index=False):
-            if w > 1:
-                lines.append(
-                    f"  {int(w)} workers: ≤ {bound:.2f}×  ({n} equal tasks: ≤ "
-                    f"{equal_task_bound(n, int(w)):.2f}×, ideal: {w:.2f}×)"
-                )
-    return "\n".join(lines)
-
-
 def build_workload(args: argparse.Namespace) -> Workload:
     """The workload that ``foldrace run``'s options describe.
 
@@ -615,7 +534,7 @@ def _plot_benchmarks(args: argparse.Namespace) -> int:
                 bound=table["bound"].map("{:.2f}×".format),
                 median_s=table["median_s"].map("{:.3f}".format),
             )
-            print(f"{run.label}:\n{_aligned(shown.rename(columns={'median_s': 'median s'}))}\n")
+            print(f"{run.label}:\n{aligned(shown.rename(columns={'median_s': 'median s'}))}\n")
     if any(not run.races.empty for run in runs):
         racing = [run for run in runs if not run.races.empty]
         figures.append((benchmark_figure(racing), "benchmark-speedup"))
@@ -658,11 +577,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     startup = startup_cost(workers=args.workers, repeats=args.repeats)
     per_task = dispatch.groupby(["executor", "variant"], sort=False)["us_per_task"].median()
     print(f"Dispatch cost of {args.tasks} trivial tasks, median of {args.repeats} runs:")
-    print(_aligned(per_task.map("{:.1f}".format).rename("µs per task").reset_index()))
+    print(aligned(per_task.map("{:.1f}".format).rename("µs per task").reset_index()))
     per_method = startup.groupby("method", sort=False)[["start_s", "stop_s"]].median() * 1000
     print(f"\nPool start (until the first result) and stop with {args.workers} workers, ms:")
     per_method.columns = ["start ms", "stop ms"]
-    print(_aligned(per_method.map("{:.0f}".format).reset_index()))
+    print(aligned(per_method.map("{:.0f}".format).reset_index()))
     caption = f"Machine: {machine_caption(describe_machine())}."
     fig = dispatch_figure(dispatch, startup, caption=caption)
     out = prepare_out_dir(args.out)

@@ -18,6 +18,7 @@ from sklearn.linear_model import LogisticRegression
 
 __all__ = [
     "CrashingClassifier",
+    "DriftingClassifier",
     "FailingClassifier",
     "NoisyClassifier",
     "SlowClassifier",
@@ -169,6 +170,21 @@ class NoisyClassifier(SlowClassifier):
         noise = np.random.default_rng().uniform(-0.05, 0.05, size=len(proba))
         positive = np.clip(proba[:, 1] + noise, 0.0, 1.0)
         return np.column_stack([1.0 - positive, positive])
+
+
+class DriftingClassifier(SlowClassifier):
+    """A logistic regression whose scores differ, deterministically, outside one process.
+
+    In the spared process (``spare_pid``, main thread) it predicts as a logistic regression;
+    anywhere else it turns its probabilities around, so its ROC-AUC becomes ``1 - AUC``:
+    a difference between executors that the identical-scores check must catch, every time,
+    without any chance involved.
+    """
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """The logistic regression's probabilities, turned around off the spared process."""
+        proba = super().predict_proba(X)
+        return proba if self.spared else proba[:, ::-1].copy()
 
 
 def uneven_folds(
