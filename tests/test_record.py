@@ -31,3 +31,21 @@ def test_an_unknown_tutorial_number_is_refused_before_anything_runs(monkeypatch)
     with pytest.raises(SystemExit, match="unknown tutorial number"):
         record.main(["05", "99"])
     assert ran == []
+
+
+def test_the_readme_holds_one_sample_output_block():
+    record = _record()
+    text = record.README.read_text()
+    assert text.count(record.BEGIN) == 1
+    assert text.count(record.END) == 1
+    assert text.index(record.BEGIN) < text.index(record.END)
+
+
+def test_the_sample_block_keeps_what_foldrace_run_printed():
+    record = _record()
+    printed = "Workload: w\ntable\nWrote a.csv, b.png\n/tmp/x/latest -> run-1\nEnd.\n"
+    block = record.sample_block(printed, 12.34, "a test machine")
+    assert block.startswith(record.BEGIN + "\n`foldrace run` on a test machine, 12.3 s:")
+    assert "Workload: w\ntable\nEnd.\n```" in block
+    assert "Wrote" not in block
+    assert block.endswith(record.END)
