@@ -8,7 +8,8 @@ passing scatters X and y to every worker once (``Client.scatter(broadcast=True)`
 ``task`` sends them with every task.
 
 The module is also the preload of foldrace's embedded ``LocalCluster``: its
-:func:`dask_setup` stops the HTTP server that every Dask scheduler and worker starts.
+:func:`dask_setup` stops the HTTP server that every Dask scheduler and worker starts, and
+has each worker ignore SIGINT.
 """
 
 from __future__ import annotations
