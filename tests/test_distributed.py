@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from foldrace import InputError, RaceError, Workload, race
-from foldrace.clusters import import_extra, open_cluster
+from foldrace.clusters import deferred_interrupts, import_extra, open_cluster
 from foldrace.executors import cluster_specs
 from foldrace.testing import CrashingClassifier, uneven_folds
+from ray_race import interrupt_while_starting
 
 distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
 
@@ -164,3 +165,81 @@ def test_an_unreachable_scheduler_is_an_input_error():
     with pytest.raises(InputError, match="cannot reach the Dask scheduler"):  # noqa: SIM117
         with open_cluster("dask", 1, unreachable):
             pass
+
+
+def _run_command(*options: str, out: Path) -> list[str]:
+    """``python -m foldrace run`` with one worker, one repeat, no plot, quiet."""
+    return [sys.executable, "-m", "foldrace", "run", *options, "--workers", "1",
+            "--repeats", "1", "--quiet", "--no-plot", "--out", str(out)]  # fmt: skip
+
+
+def test_an_unreachable_scheduler_is_one_line_on_the_command_line(tmp_path):
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    command = _run_command("--executors", "submit/dask", "--scheduler", address, out=tmp_path)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr[-2000:]
+    assert f"cannot reach the Dask scheduler at {address}" in lines[0]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("delay", [0.0, 0.5, 1.0])
+def test_ctrl_c_while_the_local_cluster_starts_exits_130_in_one_line(tmp_path, delay):
+    command = _run_command("--executors", "submit/dask", out=tmp_path)
+    outcome = interrupt_while_starting(command, delay, started="python")
+    assert outcome["returncode"] == 130, outcome
+    assert len(outcome["stderr"]) == 1, outcome
+    assert "interrupted" in outcome["stderr"][0]
+    assert outcome["left"] == [], outcome  # the cluster's processes are gone too
+
+
+def _listening_ports(pids: set[int]) -> dict[int, str]:
+    """TCP ports these processes listen on, with their addresses."""
+    psutil = pytest.importorskip("psutil")
+    ports = {}
+    for pid in pids:
+        for conn in psutil.Process(pid).net_connections(kind="inet"):
+            if conn.status == psutil.CONN_LISTEN:
+                ports[conn.laddr.port] = conn.laddr.ip
+    return ports
+
+
+def test_the_local_cluster_listens_on_loopback_and_serves_no_http():
+    psutil = pytest.importorskip("psutil")
+    me = psutil.Process()
+    before = {p.pid for p in me.children(recursive=True)}
+    own = set(_listening_ports({me.pid}))
+    with open_cluster("dask", 1) as cluster:
+        scheduler = cluster._handle.scheduler
+        pids = {me.pid} | {p.pid for p in me.children(recursive=True)} - before
+        ports = {port: ip for port, ip in _listening_ports(pids).items() if port not in own}
+        comms = [cluster.address, *scheduler.workers]
+        comms += [worker.nanny for worker in scheduler.workers.values()]
+        expected = {int(address.rsplit(":", 1)[1]) for address in comms}
+    assert set(ports.values()) == {"127.0.0.1"}
+    assert set(ports) == expected  # Dask's own connections only: no HTTP server, no 8787
+    assert scheduler.http_server._stopped
+
+
+def test_a_held_interrupt_is_raised_when_the_block_ends():
+    def terminate(signum, frame):  # a SIGTERM handler that acts as Ctrl-C
+        raise KeyboardInterrupt
+
+    def signal_both() -> None:
+        with deferred_interrupts() as held:
+            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.1)  # both are held: the block goes on
+            reached.append(held.pending)
+
+    reached: list[bool] = []
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            signal_both()
+        assert reached == [True]
+        assert signal.getsignal(signal.SIGTERM) is terminate
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -6,10 +6,16 @@ once and shared (Dask's default assumes pure functions, keyed by their arguments
 on fewer workers than the cluster has is pinned to its first ``w`` workers. ``shared`` data
 passing scatters X and y to every worker once (``Client.scatter(broadcast=True)``);
 ``task`` sends them with every task.
+
+The module is also the preload of foldrace's embedded ``LocalCluster``: its
+:func:`dask_setup` stops the HTTP server that every Dask scheduler and worker starts, and
+has each worker ignore SIGINT.
 """
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,7 +25,24 @@ from foldrace.errors import TaskTimeoutError
 from foldrace.executors.base import Executor
 from foldrace.executors.futures import constant_columns
 
-__all__ = ["DaskConnection", "DaskMapExecutor", "DaskSubmitExecutor"]
+__all__ = ["DaskConnection", "DaskMapExecutor", "DaskSubmitExecutor", "dask_setup"]
+
+
+def dask_setup(server: Any) -> None:
+    """Preload hook: stop a Dask scheduler's or worker's HTTP server as it starts.
+
+    Dask starts one on every scheduler and worker, dashboards off or not (the scheduler's
+    on port 8787); foldrace's embedded cluster serves no pages, so it closes them. A
+    worker process also ignores SIGINT from then on (a Ctrl-C in a terminal reaches the
+    whole process group): the process that started the cluster stops it.
+    """
+    http = getattr(server, "http_server", None)
+    if http is not None:
+        http.stop()
+    from distributed import Worker
+
+    if isinstance(server, Worker) and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class DaskConnection:
