@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from foldrace import InputError, RaceError, Workload, race
-from foldrace.clusters import deferred_interrupts, import_extra, open_cluster
+from foldrace.clusters import import_extra, open_cluster
 from foldrace.executors import cluster_specs
 from foldrace.testing import CrashingClassifier, uneven_folds
 from ray_race import interrupt_while_starting
@@ -220,26 +220,3 @@ def test_the_local_cluster_listens_on_loopback_and_serves_no_http():
     assert set(ports.values()) == {"127.0.0.1"}
     assert set(ports) == expected  # Dask's own connections only: no HTTP server, no 8787
     assert scheduler.http_server._stopped
-
-
-def test_a_held_interrupt_is_raised_when_the_block_ends():
-    def terminate(signum, frame):  # a SIGTERM handler that acts as Ctrl-C
-        raise KeyboardInterrupt
-
-    def signal_both() -> None:
-        with deferred_interrupts() as held:
-            os.kill(os.getpid(), signal.SIGTERM)
-            os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(0.1)  # both are held: the block goes on
-            reached.append(held.pending)
-
-    reached: list[bool] = []
-    previous = signal.signal(signal.SIGTERM, terminate)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            signal_both()
-        assert reached == [True]
-        assert signal.getsignal(signal.SIGTERM) is terminate
-        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    finally:
-        signal.signal(signal.SIGTERM, previous)

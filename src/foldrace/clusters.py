@@ -12,11 +12,12 @@ something accepts connections there, joins that cluster and leaves it running; a
 where nothing answers is an input error within seconds. Either way the start (or the
 joining) is timed apart from the race.
 
-Starting and stopping are not interrupted halfway: Ctrl-C (or another signal whose
-handler raises ``KeyboardInterrupt``) is held until the start or the stop is done, then
-raised, and a cluster that was starting is stopped first. Its worker processes ignore
-SIGINT (a Ctrl-C in a terminal reaches the whole process group): the process that started
-the cluster stops them, and kills Ray's processes still running after ``ray.shutdown()``.
+Starting and stopping are not interrupted halfway: a stop signal (Ctrl-C, and SIGTERM and
+SIGHUP on the command line; see :mod:`foldrace.interrupts`) is held until the start or the
+stop is done, then raised, and a cluster that was starting is stopped first. Its worker
+processes ignore SIGINT (a Ctrl-C in a terminal reaches the whole process group): the
+process that started the cluster stops them, and kills Ray's processes still running
+after ``ray.shutdown()``.
 
 Dask and Ray are optional: ``pip install "foldrace[dask]"`` or ``"foldrace[ray]"``.
 """
@@ -35,15 +36,16 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType, ModuleType
+from types import ModuleType
 from typing import Any
 
 from foldrace.errors import InputError
+from foldrace.interrupts import deferred
 
-__all__ = ["CLUSTER_KINDS", "Cluster", "deferred_interrupts", "import_extra", "open_cluster"]
+__all__ = ["CLUSTER_KINDS", "Cluster", "import_extra", "open_cluster"]
 
 CLUSTER_KINDS = {"dask": "distributed", "ray": "ray"}
 """Pool kinds that run on a cluster, and the module each needs."""
@@ -118,57 +120,6 @@ class Cluster:
             "start_s": self.start_s,
             "workers": self.workers,
         }
-
-
-class _Held:
-    """Signals caught by :func:`deferred_interrupts`, in the order they came."""
-
-    def __init__(self) -> None:
-        self.signals: list[tuple[int, FrameType | None]] = []
-
-    @property
-    def pending(self) -> bool:
-        """True once a signal is held."""
-        return bool(self.signals)
-
-    def hold(self, signum: int, frame: FrameType | None) -> None:
-        self.signals.append((signum, frame))
-
-
-@contextlib.contextmanager
-def deferred_interrupts(
-    signums: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM),
-) -> Iterator[_Held]:
-    """Hold SIGINT and SIGTERM during the block, then hand the first one to its handler.
-
-    Only signals handled by Python code are held (``default_int_handler``, which raises
-    ``KeyboardInterrupt``, or any handler installed with ``signal.signal``); a signal left
-    to the system (``SIG_DFL``, ``SIG_IGN``) keeps its usual effect. When the block ends,
-    the handlers in place before it are restored and the first held signal goes to its
-    handler, which raises there (``KeyboardInterrupt`` for Ctrl-C). Outside the main thread
-    nothing is held.
-
-    Yields
-    ------
-    held
-        ``held.pending`` is True once a signal has been held.
-    """
-    held = _Held()
-    previous: dict[int, Callable[[int, FrameType | None], Any]] = {}
-    if threading.current_thread() is threading.main_thread():
-        for signum in signums:
-            handler = signal.getsignal(signum)
-            if callable(handler):
-                previous[signum] = handler
-                signal.signal(signum, held.hold)
-    try:
-        yield held
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        if held.pending:
-            signum, frame = held.signals[0]
-            previous[signum](signum, frame)
 
 
 @contextlib.contextmanager
@@ -288,7 +239,7 @@ def _open_dask(workers: int, address: str | None) -> Iterator[Cluster]:
         local = None
         try:
             with (
-                deferred_interrupts(),
+                deferred(),
                 _spawned_ignoring_sigint(),
                 dask.config.set(
                     {"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}
@@ -315,7 +266,7 @@ def _open_dask(workers: int, address: str | None) -> Iterator[Cluster]:
         finally:
             if local is not None:
                 with (
-                    deferred_interrupts(),
+                    deferred(),
                     _quiet(*_DASK_LOGGERS),
                     contextlib.suppress(TimeoutError),
                 ):
@@ -464,7 +415,7 @@ def _open_ray(workers: int, address: str | None) -> Iterator[Cluster]:
     before = _descendants()
     spawned: set[Any] = set()
     try:
-        with deferred_interrupts(), _keeping_sigterm_handler(ray):
+        with deferred(), _keeping_sigterm_handler(ray):
             try:
                 if address is None:
                     with _ray_on_loopback(ray):
@@ -498,5 +449,5 @@ def _open_ray(workers: int, address: str | None) -> Iterator[Cluster]:
         gcs = context.address_info.get("gcs_address") or address or "local"
         yield Cluster("ray", gcs, address is None, time.perf_counter() - started, cpus)
     finally:
-        with deferred_interrupts():
+        with deferred():
             _stop_ray(ray, spawned)
