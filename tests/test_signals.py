@@ -32,6 +32,7 @@ SHM = Path("/dev/shm")
 STUCK = textwrap.dedent(
     """
     import os
+    from pathlib import Path
 
     from foldrace import Workload, default_workload
     from foldrace.testing import SlowClassifier
@@ -39,7 +40,8 @@ STUCK = textwrap.dedent(
 
     def make():
         base = default_workload(n_samples=300)
-        stuck = SlowClassifier(seconds_per_sample=1.0, spare_pid=os.getpid())  # 200 s a fold
+        started = str(Path(__file__).with_name("started"))  # a line per stuck task started
+        stuck = SlowClassifier(1.0, spare_pid=os.getpid(), stamp_file=started)  # 200 s a fold
         return Workload(base.X, base.y, {"m": stuck}, folds=base.folds)
     """
 )
@@ -85,6 +87,15 @@ class Run:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.kill()
                 pytest.fail(f"never saw {n} runs done; stderr:\n{self.err}")
+            time.sleep(0.05)
+
+    def tasks_started(self, path: Path, n: int, within: float = 120.0) -> None:
+        """Wait until ``path`` (a stamp file) has at least ``n`` lines: ``n`` tasks running."""
+        deadline = time.monotonic() + within
+        while len(path.read_text().splitlines() if path.exists() else []) < n:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.kill()
+                pytest.fail(f"never saw {n} tasks start; stderr:\n{self.err}")
             time.sleep(0.05)
 
     def signal(self, signum: int, group: bool = False) -> None:
@@ -241,7 +252,7 @@ def test_ctrl_c_waits_for_running_threads_and_a_second_leaves_them(tmp_path):
     (tmp_path / "stuck.py").write_text(STUCK)
     options = ["--workload", "stuck:make", "--executors", "submit/thread", "--workers", "2"]
     run = Run(tmp_path, *options, "--repeats", "1", cwd=tmp_path)  # default deadline: 60 s
-    run.runs_done(2)  # serial's runs done: the stuck tasks are running
+    run.tasks_started(tmp_path / "started", 2)  # both worker threads hold a stuck task
     run.signal(signal.SIGINT)
     run.wait_for("waiting for 2 running thread tasks")
     run.signal(signal.SIGINT)
