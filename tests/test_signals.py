@@ -128,7 +128,8 @@ class Run:
 
     def left_behind(self) -> list[str]:
         """Processes of the run's session still there after a grace period (none, we hope)."""
-        deadline = time.monotonic() + 15  # loky's resource tracker exits once its pipe closes
+        # loky's resource tracker exits once its pipe closes, soon after the run
+        deadline = time.monotonic() + HANG_GUARD
         while True:
             found = _session(self.process.pid)
             if not found or time.monotonic() > deadline:
@@ -178,7 +179,8 @@ def test_a_stop_signal_stops_the_pool_saves_and_exits_with_its_code(
     signum = getattr(signal, name)
     options = ["--executors", executor, "--workers", "2", "--repeats", "3", "--samples", "2000"]
     run = Run(tmp_path, *options)
-    run.runs_done(6)  # serial, the warm-up and a timed run of the executor: pool running
+    # the warm-up round and two timed ones done, and the executor's pool now running
+    run.wait_for(rf"\b([6-9]|\d\d+)/\d+ \[[^\]\r\n]*\b{re.escape(executor)}, 2 workers")
     run.signal(signum, group=group)
     code, err = run.finish()
     assert code == 128 + signum, err
