@@ -134,6 +134,24 @@ def _listening() -> dict:
     }
 
 
+READY = """
+import sys, ray
+ray.init(address=sys.argv[1], include_dashboard=False, log_to_driver=False)
+sys.exit(0 if ray.cluster_resources().get("CPU", 0) >= 2 else 1)
+"""
+
+
+def _wait_for_head(address: str, guard: float = 120.0) -> None:
+    """Wait until a driver can join the head node and sees its 2 CPUs (a hang guard only)."""
+    deadline = time.monotonic() + guard
+    command = [sys.executable, "-c", READY, address]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    while subprocess.run(command, **quiet).returncode != 0:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the Ray head node at {address} did not come up")
+        time.sleep(0.5)
+
+
 def main(mode: str, *args: str) -> None:
     if mode == "local":
         handler = signal.signal(signal.SIGTERM, signal.default_int_handler)
@@ -165,7 +183,7 @@ def main(mode: str, *args: str) -> None:
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        time.sleep(8)  # the head node's GCS and raylet come up
+        _wait_for_head(f"127.0.0.1:{port}")
         outcome = _race(f"127.0.0.1:{port}")
         outcome["head_alive"] = head.poll() is None  # joined, not stopped by foldrace
         print(json.dumps(outcome))

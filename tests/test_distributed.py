@@ -123,6 +123,7 @@ def test_a_killed_worker_is_retried_then_reported_naming_the_executor(small_work
     message = str(info.value)
     assert "KilledWorker" in message  # the nannies restarted the workers, Dask retried
     assert "on 4 different workers" in message  # 1 try + distributed's 3 allowed failures
+    # a hang guard only: four tries take seconds, a retry loop waiting on a timeout minutes
     assert time.monotonic() - started < 60
 
 

@@ -12,9 +12,14 @@ autouse fixture in conftest, that no child process is left behind.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import signal
+import subprocess
 import sys
+import textwrap
+import threading
 import time
 
 import pytest
@@ -22,7 +27,7 @@ import pytest
 from foldrace import FoldTaskError, InputError, RaceError, Workload, race
 from foldrace.errors import TaskTimeoutError, WorkerDiedError
 from foldrace.executors import cluster_specs, parse_spec, standard_specs
-from foldrace.executors.base import threads_left_behind
+from foldrace.executors.base import Executor, threads_left_behind
 from foldrace.testing import (
     CrashingClassifier,
     FailingClassifier,
@@ -142,23 +147,129 @@ def _local_estimator():
     return Unpicklable(0.0)
 
 
+def _spy_on_starts(monkeypatch) -> list[str]:
+    """Record every executor started (entered), serial included; each still starts."""
+    started: list[str] = []
+    enter = Executor.__enter__
+
+    def spy(self):
+        started.append(type(self).__name__)
+        return enter(self)
+
+    monkeypatch.setattr(Executor, "__enter__", spy)
+    return started
+
+
 @pytest.mark.parametrize("name", ALL)
 @pytest.mark.parametrize("what", ["estimator", "scorer"])
-def test_an_unpicklable_workload_says_why_and_what_to_do(small_workload, name, what):
+def test_an_unpicklable_workload_says_why_and_what_to_do(small_workload, name, what, monkeypatch):
     models = {"m": _local_estimator() if what == "estimator" else LocalClassifier(0.0)}
     scorer = (lambda est, X, y: 0.5) if what == "scorer" else None
     workload = Workload(small_workload.X, small_workload.y, models, scorer=scorer)
+    started = _spy_on_starts(monkeypatch)
     if not parse_spec(name).uses_processes:  # serial and threads pickle nothing
         assert race(workload, [name], [1], repeats=1, warmup=0).check().identical
+        assert started  # the spy sees executors start
         return
-    started = time.monotonic()
     with pytest.raises(InputError, match="cannot be pickled") as info:
         race(workload, [name], [2], repeats=1, warmup=0)
     assert "top level of an importable module" in str(info.value)
-    assert time.monotonic() - started < 1.0  # refused before any pool starts
+    assert started == []  # refused before any pool starts, even the serial run's
 
 
-# Ctrl-C, SIGTERM and SIGHUP during a real `foldrace run`: tests/test_signals.py.
+def _children(pid: int) -> list[int]:
+    children = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as handle:
+            children += [int(c) for c in handle.read().split()]
+    return children
+
+
+HELD = textwrap.dedent(
+    """
+    import os
+    from pathlib import Path
+
+    from foldrace import Workload, default_workload
+    from foldrace.testing import SlowClassifier
+
+    HERE = Path(__file__).parent
+
+
+    class Held(SlowClassifier):
+        \"\"\"Quick until the file 'hold' exists; from then on, 200 s a fold in a worker.\"\"\"
+
+        def fit(self, X, y):
+            return super().fit(X, y) if (HERE / "hold").exists() else self._fit(X, y)
+
+
+    def make():
+        base = default_workload(n_samples=300)
+        held = Held(1.0, spare_pid=os.getpid(), stamp_file=str(HERE / "stuck"))
+        return Workload(base.X, base.y, {"m": held}, folds=base.folds)
+    """
+)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="needs Linux /proc")
+def test_ctrl_c_saves_what_was_measured_and_exits_130(tmp_path):
+    # Runs are quick until the test holds the workers: then every running task sleeps for
+    # 200 s, so an exit within the 30 s hang guard of Ctrl-C means the pool was stopped,
+    # not waited for (nor timed out: the default deadline is 60 s at least).
+    (tmp_path / "held.py").write_text(HELD)
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "foldrace", "run", "--workload", "held:make",
+            "--executors", "starmap", "--workers", "2", "--repeats", "20", "--out", str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )  # fmt: skip
+    err: list[str] = []
+    reader = threading.Thread(target=lambda: err.extend(iter(lambda: process.stderr.read(1), "")))
+    reader.start()
+    children: list[int] = []
+    try:
+        # the warm-up round (serial, starmap) and a timed run, as the progress bar shows
+        _wait_for(lambda: re.search(r"\b([3-9]|[1-9]\d+)/\d+ \[", "".join(err)), process)
+        (tmp_path / "hold").touch()
+        _wait_for(lambda: (tmp_path / "stuck").exists(), process)  # a worker holds a task
+        children = _children(process.pid)
+        assert len(children) >= 2, "no running pool"
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail("foldrace run did not exit within 30 s of Ctrl-C: it waited for its tasks")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        reader.join(timeout=30)
+    text = "".join(err)
+    assert process.returncode == 130, text
+    assert "interrupted" in text
+    assert "Traceback" not in text
+    (folder,) = out.glob("run-*")  # the interrupted run's own folder
+    assert f"saved in {folder}/, marked incomplete" in text
+    data = json.loads((folder / "results.json").read_text())
+    assert data["meta"]["complete"] is False
+    assert len(data["timings"]) >= 1
+    assert not (out / "latest").exists()  # latest never points at an incomplete run
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]  # complete or absent
+    for child in children:  # no orphan left running, no zombie
+        assert not os.path.exists(f"/proc/{child}"), f"worker {child} outlived the race"
+
+
+def _wait_for(condition, process: subprocess.Popen, guard: float = 120.0) -> None:
+    """Wait until ``condition()`` holds; fail if the process ends first or on a hang."""
+    deadline = time.monotonic() + guard
+    while not condition():
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"foldrace run ended or hung first (exit code {process.poll()})")
+        time.sleep(0.05)
 
 
 def test_interactive_main_classes_are_refused_under_spawn(small_workload, monkeypatch):

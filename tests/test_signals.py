@@ -32,6 +32,7 @@ SHM = Path("/dev/shm")
 STUCK = textwrap.dedent(
     """
     import os
+    from pathlib import Path
 
     from foldrace import Workload, default_workload
     from foldrace.testing import SlowClassifier
@@ -39,7 +40,8 @@ STUCK = textwrap.dedent(
 
     def make():
         base = default_workload(n_samples=300)
-        stuck = SlowClassifier(seconds_per_sample=1.0, spare_pid=os.getpid())  # 200 s a fold
+        started = str(Path(__file__).with_name("started"))  # a line per stuck task started
+        stuck = SlowClassifier(1.0, spare_pid=os.getpid(), stamp_file=started)  # 200 s a fold
         return Workload(base.X, base.y, {"m": stuck}, folds=base.folds)
     """
 )
@@ -96,6 +98,15 @@ class Run:
                 pytest.fail(f"never saw a pool start; stderr:\n{self.err}")
             time.sleep(0.02)
 
+    def tasks_started(self, path: Path, n: int, within: float = 120.0) -> None:
+        """Wait until ``path`` (a stamp file) has at least ``n`` lines: ``n`` tasks running."""
+        deadline = time.monotonic() + within
+        while len(path.read_text().splitlines() if path.exists() else []) < n:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.kill()
+                pytest.fail(f"never saw {n} tasks start; stderr:\n{self.err}")
+            time.sleep(0.05)
+
     def signal(self, signum: int, group: bool = False) -> None:
         if group:
             os.killpg(self.process.pid, signum)
@@ -126,7 +137,8 @@ class Run:
 
     def left_behind(self) -> list[str]:
         """Processes of the run's session still there after a grace period (none, we hope)."""
-        deadline = time.monotonic() + 15  # loky's resource tracker exits once its pipe closes
+        # loky's resource tracker exits once its pipe closes, soon after the run
+        deadline = time.monotonic() + HANG_GUARD
         while True:
             found = _session(self.process.pid)
             if not found or time.monotonic() > deadline:
@@ -187,9 +199,10 @@ def test_a_stop_signal_stops_the_pool_saves_and_exits_with_its_code(
     signum = getattr(signal, name)
     options = ["--executors", executor, "--workers", "2", "--repeats", "8", "--samples", "2000"]
     run = Run(tmp_path, *options)
-    run.runs_done(4)  # rounds of two runs: the warm-up round and one timed round
+    # the warm-up round and two timed ones done, and the executor's pool now running
+    run.wait_for(rf"\b([6-9]|\d\d+)/\d+ \[[^\]\r\n]*\b{re.escape(executor)}, 2 workers")
     if not executor.endswith("/thread"):
-        run.pool_running()  # stop it with its pool up
+        run.pool_running()  # and its worker processes are up
     run.signal(signum, group=group)
     code, err = run.finish()
     assert code == 128 + signum, err
@@ -265,7 +278,7 @@ def test_ctrl_c_waits_for_running_threads_and_a_second_leaves_them(tmp_path):
     (tmp_path / "stuck.py").write_text(STUCK)
     options = ["--workload", "stuck:make", "--executors", "submit/thread", "--workers", "2"]
     run = Run(tmp_path, *options, "--repeats", "1", cwd=tmp_path)  # default deadline: 60 s
-    run.runs_done(1)  # the first round's serial run is done: the stuck tasks are running
+    run.tasks_started(tmp_path / "started", 2)  # both worker threads hold a stuck task
     run.signal(signal.SIGINT)
     run.wait_for("waiting for 2 running thread tasks")
     run.signal(signal.SIGINT)
