@@ -48,11 +48,13 @@ def terminate_pool(pool: Any, processes: Iterable[Any]) -> None:
 
     A worker killed while it waits for its next task (a signal sent to the whole process
     group, the out-of-memory killer) dies holding the task queue's read lock
-    (``pool._inqueue._rlock``), and ``Pool.terminate()`` then blocks forever acquiring it;
-    meanwhile the pool's worker-handler thread forks replacements, which wait on that lock
-    too. So, in order (CPython 3.11 to 3.14, no public alternative): stop the worker
-    handler (``_worker_handler``, ``_change_notifier``), kill and reap every worker, free
-    the lock (a plain semaphore, which any process may release), then terminate.
+    (``pool._inqueue._rlock``), and one killed while it sends a result dies holding the
+    result queue's write lock (``pool._outqueue._wlock``); ``Pool.terminate()`` then blocks
+    forever acquiring one of them. Meanwhile the pool's worker-handler thread forks
+    replacements, which wait on those locks too. So, in order (CPython 3.11 to 3.14, no
+    public alternative): stop the worker handler (``_worker_handler``,
+    ``_change_notifier``), kill and reap every worker, free both locks (plain semaphores,
+    which any process may release), then terminate.
     """
     from multiprocessing.pool import TERMINATE
 
@@ -69,12 +71,18 @@ def terminate_pool(pool: Any, processes: Iterable[Any]) -> None:
                 os.kill(process.pid, signal.SIGKILL)
     for process in workers:
         process.join()
-    lock = getattr(getattr(pool, "_inqueue", None), "_rlock", None)
-    if lock is not None:
-        lock.acquire(False)  # taken here if it was free; held by a dead worker if not
-        lock.release()  # free either way
+    for queue, name in (("_inqueue", "_rlock"), ("_outqueue", "_wlock")):
+        lock = getattr(getattr(pool, queue, None), name, None)
+        if lock is not None:
+            # Taken here if free, or once this process's own pool threads let go of it
+            # (they hold it for a moment); still held after that: by a dead worker.
+            lock.acquire(timeout=LOCK_WAIT_SECONDS)
+            lock.release()  # free either way
     pool.terminate()
 
 
 HANDLER_JOIN_SECONDS = 5.0
 """How long to wait for a pool's worker-handler thread to notice it must stop."""
+
+LOCK_WAIT_SECONDS = 0.2
+"""How long a queue lock may stay held by a live thread before it counts as a dead one's."""
