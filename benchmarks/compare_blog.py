@@ -20,8 +20,8 @@ from foldrace.blog import run_apply_async, run_starmap
 
 
 def _foldrace(name: str, workers: int, workload) -> list:
-    with get_executor(name)(workers) as executor:
-        return executor.run(benchmark_fold, workload.common_args, workload.tasks())
+    with get_executor(name)(workers).bind(workload.common_args) as executor:
+        return executor.run(benchmark_fold, workload.tasks())
 
 
 def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from foldrace.executors import executor_table
+from typing import Any
 
-MARKER = "<!-- executors-table -->"
+import pandas as pd
+
+from foldrace.executors import backend_table, executor_table
+
+TABLES = {"<!-- executors-table -->": executor_table, "<!-- backends-table -->": backend_table}
 
 
-def executors_table() -> str:
-    """A Markdown table of the registry: name, family, options, schedule rule, description."""
-    table = executor_table()
+def markdown_table(table: pd.DataFrame) -> str:
+    """A Markdown table, the first column's values as code."""
     rows = ["| " + " | ".join(table.columns) + " |", "|---" * len(table.columns) + "|"]
     for row in table.itertuples(index=False):
         rows.append(f"| `{row[0]}` | " + " | ".join(map(str, row[1:])) + " |")
     return "\n".join(rows)
 
 
-def on_page_markdown(markdown: str, **kwargs) -> str:
-    """Replace the executors marker with the table."""
-    return markdown.replace(MARKER, executors_table())
+def on_page_markdown(markdown: str, **kwargs: Any) -> str:
+    """Replace each table's marker with the table."""
+    for marker, make in TABLES.items():
+        if marker in markdown:
+            markdown = markdown.replace(marker, markdown_table(make()))
+    return markdown

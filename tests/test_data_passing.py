@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 from foldrace import benchmark_fold, mean_scores, race
-from foldrace.executors import EXECUTORS, ExecutorSpec, parse_spec
+from foldrace.executors import EXECUTORS, ExecutorSpec, get_executor, parse_spec
 from foldrace.executors.data import SharedArray, SharedData
 from foldrace.harness import payload_sizes
 
 MODES = [
     f"{name}/{mode}"
     for name, cls in EXECUTORS.items()
-    if "process" in cls.pools
+    if "process" in cls.backend_kinds()
     for mode in cls.data_modes
     if mode != "task"
 ]
@@ -24,7 +24,7 @@ MODES = [
 def _run(label, workload, workers=2):
     common = workload.common_args
     with parse_spec(label).build(workers).bind(common) as executor:
-        return executor.run(benchmark_fold, common, workload.tasks())
+        return executor.run(benchmark_fold, workload.tasks())
 
 
 def _shm_blocks() -> set[str]:
@@ -80,24 +80,20 @@ def test_shared_arrays_are_mapped_read_only_without_copying():
     assert handle.name not in _shm_blocks()
 
 
-def test_run_refuses_other_shared_arguments_than_those_bound(small_workload):
+def test_the_shared_arguments_cannot_change_once_the_workers_started(small_workload):
     common = small_workload.common_args
     executor = parse_spec("map/worker").build(1).bind(common)
-    with executor, pytest.raises(RuntimeError, match="same shared arguments that bind"):
-        executor.run(benchmark_fold, (common[0].copy(), *common[1:]), small_workload.tasks())
+    with executor, pytest.raises(RuntimeError, match="before the workers start"):
+        executor.bind((common[0].copy(), *common[1:]))
 
 
-@pytest.mark.parametrize("label", ["map/worker", "starmap/shared", "submit/shared"])
-def test_the_shared_arguments_are_given_once_whatever_tuple_holds_them(small_workload, label):
-    # common_args makes a new tuple each time: the same objects are what matters
-    with parse_spec(label).build(2).bind(small_workload.common_args) as executor:
-        results = executor.run(benchmark_fold, small_workload.common_args, small_workload.tasks())
+@pytest.mark.parametrize("label", ["map/worker", "starmap/shared", "submit/shared", "map"])
+def test_the_shared_arguments_are_given_once_from_any_iterable(small_workload, label):
+    shared = iter(small_workload.common_args)  # read once, at bind
+    with parse_spec(label).build(2).bind(shared) as executor:
+        results = executor.run(benchmark_fold, small_workload.tasks())
     assert [r.fold for r in results] == [0, 1, 2]
-
-
-def test_worker_and_shared_modes_need_the_data_before_start():
-    with pytest.raises(RuntimeError, match="call bind"), parse_spec("map/shared").build(1):
-        pass
+    assert mean_scores(results) == mean_scores(_run("serial", small_workload, 1))
 
 
 FORK_LABELS = ["map", "map/worker", "map/shared", "map/thread", "serial"]
@@ -143,4 +139,4 @@ def test_a_race_over_data_modes_records_them(small_workload):
     assert result.meta["configs"]["starmap/shared"]["data_passing"] == "shared"
     payload = result.meta["payload"]
     assert payload["starmap/worker"]["bytes_per_task"] < payload["starmap"]["bytes_per_task"]
-    assert ExecutorSpec.of("starmap", data_passing="shared").label == "starmap/shared"
+    assert ExecutorSpec.of(get_executor("starmap"), data_passing="shared").label == "starmap/shared"

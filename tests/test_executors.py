@@ -6,7 +6,6 @@ pool kind it offers), so a new executor or pool kind is covered automatically.
 
 from __future__ import annotations
 
-import inspect
 import itertools
 import multiprocessing
 import os
@@ -26,13 +25,13 @@ from foldrace import (
 from foldrace.executors import (
     BLOG_STRATEGIES,
     DEFAULT_START_METHOD,
+    LOCAL_BACKENDS,
     cluster_specs,
     max_workers,
     parse_spec,
     standard_specs,
     usable_cpus,
 )
-from foldrace.executors.base import LOCAL_POOLS
 from foldrace.testing import (
     FailingClassifier,
     SlowClassifier,
@@ -53,7 +52,7 @@ NOT_SEQUENTIAL = [
 def _run(label, workers, workload):
     common = workload.common_args
     with parse_spec(label).build(workers).bind(common) as executor:
-        return executor.run(benchmark_fold, common, workload.tasks())
+        return executor.run(benchmark_fold, workload.tasks())
 
 
 def test_registry_lists_strategies_serial_and_the_blogs_five_first():
@@ -71,10 +70,10 @@ def test_registry_lists_strategies_serial_and_the_blogs_five_first():
         assert cls.summary
 
 
-def test_standard_configurations_cover_every_pool_kind_of_every_strategy():
+def test_standard_configurations_cover_every_local_backend_of_every_strategy():
     assert {"map/thread", "submit/thread", "joblib"} <= set(SPECS)
     assert not {"joblib/thread", "serial/thread"} & set(SPECS)
-    local = [pool for cls in EXECUTORS.values() for pool in cls.pools if pool in LOCAL_POOLS]
+    local = [k for cls in EXECUTORS.values() for k in cls.backend_kinds() if k in LOCAL_BACKENDS]
     assert len(SPECS) == 1 + len(local)
     assert {s.label for s in cluster_specs()} == {
         *(f"{name}/ray" for name in ("apply", "apply_async", "map", "starmap", "imap_unordered")),
@@ -174,11 +173,13 @@ def test_more_workers_than_cpus_is_allowed(small_workload):
 @pytest.mark.parametrize("name", PARALLEL)
 def test_running_outside_the_context_is_an_error(small_workload, name):
     with pytest.raises(RuntimeError, match="not started"):
-        parse_spec(name).build(1).run(benchmark_fold, small_workload.common_args, [])
+        parse_spec(name).build(1).bind(small_workload.common_args).run(benchmark_fold, [])
 
 
 START_METHOD_STRATEGIES = [
-    name for name, cls in EXECUTORS.items() if "process" in cls.pools and not cls.start_methods
+    name
+    for name, cls in EXECUTORS.items()
+    if "process" in cls.backend_kinds() and not cls.start_methods
 ]
 
 
@@ -196,7 +197,7 @@ def test_scores_are_identical_under_every_start_method(small_workload, name, met
 
 
 def test_the_start_method_is_explicit_by_default():
-    assert get_executor("map")(1).start_method == DEFAULT_START_METHOD
+    assert get_executor("map")(1).spec.start_method == DEFAULT_START_METHOD
     assert parse_spec("map").start_method == DEFAULT_START_METHOD
     assert parse_spec("map", start_method="spawn").label == "map/spawn"
     assert parse_spec("map/thread").start_method is None
@@ -217,8 +218,8 @@ def test_an_unknown_start_method_is_refused():
         ("map/thread/shared", "'map' on thread workers has no data passing to choose"),
         ("joblib/worker", "'joblib' on process workers offers data passing task, shared"),
         ("joblib/fork", "'joblib' on process workers offers start method loky"),
-        ("serial/thread", "'serial' has no pool to choose"),
-        ("map/thread/process", "gives pool twice"),
+        ("serial/thread", "'serial' has no backend to choose"),
+        ("map/thread/process", "gives backend twice"),
         ("", "executor must be a name like 'map'"),
     ],
 )
@@ -242,12 +243,12 @@ def test_inner_threads_are_limited_to_one_by_default(name):
     spec = parse_spec(name)
     workers = 1 if name == "serial" else 2
     with spec.build(workers) as executor:
-        assert executor.run(inner_threads, (), range(4)) == [1, 1, 1, 1]
+        assert executor.run(inner_threads, range(4)) == [1, 1, 1, 1]
     own = inner_threads()
     if spec.strategy == "joblib":  # no limit asked: joblib applies its own, CPUs / workers
         own = max(1, usable_cpus() // workers)
     with spec.build(workers, blas_threads=None) as executor:
-        assert executor.run(inner_threads, (), range(4)) == [own] * 4
+        assert executor.run(inner_threads, range(4)) == [own] * 4
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
@@ -260,9 +261,9 @@ def test_forked_workers_start_no_extra_threads(small_workload, name):
     from foldrace.testing import os_threads
 
     common = small_workload.common_args
-    with parse_spec(name).build(2) as executor:
-        executor.run(benchmark_fold, common, small_workload.tasks())  # BLAS and OpenMP used
-        assert executor.run(os_threads, (), range(4)) == [1, 1, 1, 1]
+    with parse_spec(name).build(2).bind(common) as executor:
+        executor.run(benchmark_fold, small_workload.tasks())  # BLAS and OpenMP used
+        assert executor.run(os_threads, range(4)) == [1, 1, 1, 1]
 
 
 def test_bad_blas_threads_are_refused():
@@ -270,11 +271,7 @@ def test_bad_blas_threads_are_refused():
         get_executor("map")(1, blas_threads=0)
 
 
-CHUNKED = [
-    label
-    for label in PARALLEL
-    if "chunksize" in inspect.signature(parse_spec(label).executor_class).parameters
-]
+CHUNKED = [label for label in PARALLEL if parse_spec(label).executor_class.takes_chunksize]
 
 
 @pytest.mark.parametrize("chunksize", [1, 2, 5])
@@ -282,8 +279,29 @@ CHUNKED = [
 def test_every_chunk_size_gives_the_serial_results_in_task_order(custom_workload, name, chunksize):
     common = custom_workload.common_args
     tasks = custom_workload.tasks("fold-model")  # 8 tasks: chunks of 5 leave a short one
-    with parse_spec("serial").build(1) as serial:
-        expected = serial.run(benchmark_fold, common, tasks)
+    with parse_spec("serial").build(1).bind(common) as serial:
+        expected = serial.run(benchmark_fold, tasks)
     with parse_spec(name).build(2, chunksize=chunksize).bind(common) as executor:
-        results = executor.run(benchmark_fold, common, tasks)
+        results = executor.run(benchmark_fold, tasks)
     assert [(r.fold, r.scores) for r in results] == [(r.fold, r.scores) for r in expected]
+
+
+def test_the_chunked_strategies_are_those_that_send_chunks():
+    assert {parse_spec(label).strategy for label in CHUNKED} == {
+        "map",
+        "starmap",
+        "imap_unordered",
+        "futures_map",
+    }
+
+
+@pytest.mark.parametrize("name", ["apply", "apply_async", "submit", "joblib", "serial"])
+def test_a_chunksize_is_refused_where_no_chunks_are_sent(name):
+    with pytest.raises(InputError, match=f"'{name}' sends no chunks"):
+        parse_spec(name).build(1, chunksize=2)
+
+
+@pytest.mark.parametrize("chunksize", [0, -1, 1.5, "2", True])
+def test_bad_chunk_sizes_are_refused(chunksize):
+    with pytest.raises(InputError, match="chunksize must be an integer of at least 1"):
+        parse_spec("map").build(1, chunksize=chunksize)

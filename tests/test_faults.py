@@ -26,8 +26,13 @@ import pytest
 
 from foldrace import FoldTaskError, InputError, RaceError, Workload, race
 from foldrace.errors import TaskTimeoutError, WorkerDiedError
-from foldrace.executors import cluster_specs, parse_spec, standard_specs
-from foldrace.executors.base import Executor, threads_left_behind
+from foldrace.executors import (
+    Executor,
+    cluster_specs,
+    parse_spec,
+    standard_specs,
+    threads_left_behind,
+)
 from foldrace.testing import (
     CrashingClassifier,
     FailingClassifier,

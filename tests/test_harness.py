@@ -173,7 +173,7 @@ def test_averages_sort_by_fold_before_the_mean():
 def test_plan_puts_serial_first_and_checks_names_and_workers():
     cells = [(spec.label, w) for spec, w in plan(["map", "serial"], [2, 1, 2])]
     assert cells == [("serial", 1), ("map", 1), ("map", 2)]
-    cells = [(s.label, w) for s, w in plan(["map"], [2], pools=["process", "thread"])]
+    cells = [(s.label, w) for s, w in plan(["map"], [2], backends=["process", "thread"])]
     assert cells == [("serial", 1), ("map", 2), ("map/thread", 2)]
     assert [s.label for s, _ in plan(None, [1])] == [
         "serial",

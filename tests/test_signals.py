@@ -25,7 +25,7 @@ from foldrace.executors import standard_specs
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc")
 
-THREADS = [spec.label for spec in standard_specs() if spec.pool == "thread"]
+THREADS = [spec.label for spec in standard_specs() if spec.backend == "thread"]
 HANG_GUARD = 30.0  # seconds a stopped program may take to end before the test calls it a hang
 SHM = Path("/dev/shm")
 

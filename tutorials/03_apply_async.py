@@ -77,8 +77,9 @@ def main(n_samples: int = 600) -> dict[str, object]:
 
     # --8<-- [start:foldrace]
     try:
-        with get_executor("apply_async")(2) as executor:  # has an error_callback
-            executor.run(benchmark_fold, failing.common_args, failing.tasks())
+        executor = get_executor("apply_async")(2).bind(failing.common_args)
+        with executor:  # has an error_callback
+            executor.run(benchmark_fold, failing.tasks())
     except FoldTaskError as error:
         message = str(error)
         print(f"foldrace's apply_async raised: {message}")

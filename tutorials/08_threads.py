@@ -26,7 +26,7 @@ def main(out: str = "tutorial-output", n_samples: int = 1000, repeats: int = 3) 
     result = race(
         workload,
         executors=["starmap", "submit", "apply_async"],
-        pools=["process", "thread"],  # every strategy on both kinds of worker
+        backends=["process", "thread"],  # every strategy on both kinds of worker
         workers=[1, 2],
         repeats=repeats,
     )

@@ -31,7 +31,7 @@ def main(
     # --8<-- [start:inside]
     for blas_threads in (1, None):
         with parse_spec("starmap/forkserver").build(2, blas_threads=blas_threads) as pool:
-            seen = pool.run(inner_threads, (), range(2))
+            seen = pool.run(inner_threads, range(2))
         print(f"blas_threads={blas_threads}: each worker would run {seen[0]} inner threads")
     # --8<-- [end:inside]
 

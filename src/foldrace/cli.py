@@ -24,16 +24,17 @@ from typing import NoReturn
 
 from foldrace.errors import InputError, RaceError, RaceInterrupted, one_line
 from foldrace.executors import (
+    BACKENDS,
     BLOG_STRATEGIES,
     DATA_MODES,
     DEFAULT_START_METHOD,
-    POOLS,
     check_timeout,
     check_workers,
     executor_table,
     standard_specs,
+    threads_left_behind,
 )
-from foldrace.executors.base import threads_left_behind
+from foldrace.executors.options import check_count
 from foldrace.files import LATEST, check_out_dir, prepare_out_dir, publish_dir, set_latest
 from foldrace.interrupts import StopSignals, deferred, stop_received
 from foldrace.report import aligned, format_bound, format_scores, format_summary
@@ -89,18 +90,16 @@ def _seconds(text: str) -> float:
         ) from None
 
 
-def _count(minimum: int, maximum: int | None = None):
+def _count(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
-            value = int(text)
+            value: object = int(text)
         except ValueError:
-            value = None
-        if value is None or value < minimum or (maximum is not None and value > maximum):
-            expected = (
-                f"of at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
-            )
-            raise argparse.ArgumentTypeError(f"must be an integer {expected}, got {text!r}")
-        return value
+            value = text
+        try:
+            return check_count("it", value, minimum, maximum)
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(str(exc).removeprefix("it ")) from None
 
     parse.__name__ = f"integer >= {minimum}"
     return parse
@@ -138,14 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         metavar="NAME",
         help="executors to race: registry names, optionally with options as in map/thread "
-        "or starmap/spawn/shared, or 'all' for every strategy on every pool kind (default: "
+        "or starmap/spawn/shared, or 'all' for every strategy on every local backend (default: "
         f"{' '.join(BLOG_STRATEGIES)}; list them with 'foldrace executors')",
     )
     run.add_argument(
-        "--pools",
+        "--backends",
         nargs="+",
-        choices=POOLS,
-        help="worker kinds to race, for executors that name none (default: process)",
+        choices=tuple(BACKENDS),
+        help="kinds of worker to race, for executors that name none (default: process)",
     )
     run.add_argument(
         "--data-passing",
@@ -419,7 +418,7 @@ def _run(args: argparse.Namespace) -> int:
             granularity=args.granularity,
             timeout=args.timeout,
             start_method=args.start_method,
-            pools=args.pools,
+            backends=args.backends,
             data_passing=args.data_passing,
             dask_scheduler=args.scheduler,
             ray_address=args.ray_address,
@@ -609,7 +608,7 @@ def _executors(args: argparse.Namespace) -> int:
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     print(
-        "\nOptions follow a name after '/': a pool kind (thread), a start method (spawn, "
+        "\nOptions follow a name after '/': a backend (thread), a start method (spawn, "
         "forkserver) or a data passing mode (worker, shared), e.g. starmap/spawn/shared."
     )
     return ExitCode.OK

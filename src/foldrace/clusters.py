@@ -25,7 +25,6 @@ Dask and Ray are optional: ``pip install "foldrace[dask]"`` or ``"foldrace[ray]"
 from __future__ import annotations
 
 import contextlib
-import importlib
 import ipaddress
 import logging
 import os
@@ -43,12 +42,10 @@ from types import ModuleType
 from typing import Any
 
 from foldrace.errors import InputError
+from foldrace.executors.backends import BACKENDS
 from foldrace.interrupts import deferred
 
-__all__ = ["CLUSTER_KINDS", "Cluster", "import_extra", "open_cluster"]
-
-CLUSTER_KINDS = {"dask": "distributed", "ray": "ray"}
-"""Pool kinds that run on a cluster, and the module each needs."""
+__all__ = ["Cluster", "import_extra", "open_cluster"]
 
 PROBE_TIMEOUT_S = 5.0
 """Seconds to wait for a TCP connection to a cluster's address before calling it unreachable."""
@@ -71,25 +68,21 @@ STOP_WAIT_S = 5.0
 
 
 def import_extra(kind: str) -> ModuleType:
-    """Import the module behind a cluster pool kind, or say which extra installs it.
+    """Import the library behind a cluster backend, or say which extra installs it.
 
     Raises
     ------
     InputError
-        If the module is not installed; the message names the extra.
+        If it is not installed; the message names the extra.
     """
-    module = CLUSTER_KINDS[kind]
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise InputError(
-            f'{kind} executors need the {module!r} package: pip install "foldrace[{kind}]"'
-        ) from None
+    module = BACKENDS[kind].import_library()
+    assert module is not None  # every cluster backend names its library
+    return module
 
 
 @dataclass
 class Cluster:
-    """A running cluster that executors of one pool kind connect to.
+    """A running cluster that executors of one backend connect to.
 
     Attributes
     ----------
@@ -195,7 +188,7 @@ def _quiet(*loggers: str) -> Iterator[None]:
 _DASK_LOGGERS = ("distributed", "tornado", "asyncio")
 """Loggers silenced while an embedded Dask cluster closes."""
 
-_DASK_PRELOAD = "foldrace.executors.dask_client"
+_DASK_PRELOAD = "foldrace.executors.backends.dask_workers"
 """The preload module whose ``dask_setup`` stops a Dask server's HTTP server."""
 
 

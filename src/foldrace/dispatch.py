@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import pandas as pd
 from matplotlib.figure import Figure
 
-from foldrace.executors import parse_spec, standard_specs
+from foldrace.executors import RunOptions, parse_spec, standard_specs
 
 __all__ = ["dispatch_cost", "dispatch_figure", "noop", "startup_cost", "variants"]
 
@@ -28,7 +28,7 @@ def noop(item: object) -> object:
 def variants(executors: Iterable[str] | None = None) -> list[tuple[str, str, dict]]:
     """(executor, variant label, constructor options): each executor once, chunked ones twice.
 
-    ``executors`` are labels (every strategy on every pool kind if omitted). The chunked
+    ``executors`` are labels (every strategy on every local backend if omitted). The chunked
     strategies run with multiprocessing's default chunk size and with ``chunksize=1``,
     which sends every task on its own.
     """
@@ -60,9 +60,9 @@ def dispatch_cost(
         spec = parse_spec(name)
         count = workers if spec.executor_class.parallel else 1
         for repeat in range(repeats + 1):  # the first is a warm-up
-            with spec.build(count, **options) as executor:
+            with spec.build(RunOptions.checked(count, **options)) as executor:
                 start = time.perf_counter()
-                executor.run(noop, (), range(n_tasks))
+                executor.run(noop, range(n_tasks))
                 seconds = time.perf_counter() - start
             if repeat:
                 rows.append((name, variant, count, n_tasks, repeat - 1, seconds))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import numbers
 import random
 import signal
 import sys
@@ -26,6 +25,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from multiprocessing.reduction import ForkingPickler
 from typing import Any, NamedTuple
 
@@ -42,20 +42,17 @@ from foldrace.errors import (
 )
 from foldrace.executors import (
     BLOG_STRATEGIES,
-    CLUSTER_POOLS,
+    CLUSTER_BACKENDS,
+    DEFAULT_START_METHOD,
     ExecutorSpec,
+    RunOptions,
     check_workers,
     expand_specs,
     parse_spec,
     usable_cpus,
 )
-from foldrace.executors.base import (
-    DEFAULT_START_METHOD,
-    check_blas_threads,
-    check_start_method,
-    check_timeout,
-)
-from foldrace.executors.data import SharedData, payload_bytes, task_call
+from foldrace.executors.data import SharedData, call_with_worker_data, payload_bytes
+from foldrace.executors.options import check_blas_threads, check_count, check_timeout
 from foldrace.fold import FoldResult, FoldTask, benchmark_fold
 from foldrace.interrupts import StopSignals, stop_received
 from foldrace.machine import describe_machine, machine_state
@@ -104,12 +101,6 @@ def default_workers() -> list[int]:
     return list(range(1, usable_cpus() + 1))
 
 
-def _check_count(label: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise InputError(f"{label} must be an integer of at least {minimum}, got {value!r}")
-    return int(value)
-
-
 def _values(label: str, value: str | Iterable[str] | None) -> list[str] | None:
     if value is None:
         return None
@@ -123,15 +114,16 @@ def plan(
     executors: Iterable[str] | None = None,
     workers: Iterable[int] | None = None,
     *,
-    pools: str | Iterable[str] | None = None,
+    backends: str | Iterable[str] | None = None,
     start_method: str | Iterable[str] | None = None,
     data_passing: str | Iterable[str] | None = None,
 ) -> list[tuple[ExecutorSpec, int]]:
     """The (executor configuration, workers) cells of a race, serial first, checked.
 
     ``executors`` are labels (``"map"``, ``"map/thread"``, ...; the blog's five if
-    omitted); ``pools``, ``start_method`` and ``data_passing`` give values for the axes the labels
-    leave open (see :func:`~foldrace.executors.spec.expand_specs`).
+    omitted); ``backends``, ``start_method`` and ``data_passing`` give values for the axes
+    the labels leave open (see :func:`~foldrace.executors.labels.expand_specs`). Each may be
+    one value or any iterable of them (read once).
 
     Raises
     ------
@@ -141,13 +133,10 @@ def plan(
     names = list(BLOG_STRATEGIES if executors is None else executors)
     if not names:
         raise InputError("executors: name at least one")
-    methods = _values("start method", start_method)
-    for method in methods or ():
-        check_start_method(method)
     specs = expand_specs(
         names,
-        pools=_values("pools", pools),
-        start_methods=methods,
+        backends=_values("backends", backends),
+        start_methods=_values("start method", start_method),
         data_passing=_values("data passing", data_passing),
     )
     counts = default_workers() if workers is None else list(workers)
@@ -208,21 +197,29 @@ def timed_run(
         If the executor returns results out of task order.
     """
     spec = _spec(executor, start_method)
-    common = workload.common_args
-    options: dict[str, Any] = {"timeout": timeout, "blas_threads": blas_threads}
-    if address is not None:
-        options["address"] = address
-    pool = spec.build(workers, **options).bind(common)
+    options = RunOptions.checked(
+        workers, timeout=timeout, blas_threads=blas_threads, address=address
+    )
+    return _timed(spec, options, workload, tasks)
+
+
+def _timed(
+    spec: ExecutorSpec, options: RunOptions, workload: Workload, tasks: Sequence[FoldTask]
+) -> TimedRun:
+    """:func:`timed_run` for a checked configuration and options."""
+    executor = spec.build(options).bind(workload.common_args)
     t0 = time.perf_counter()
-    with pool:
+    with executor:
         started = time.time()
         t1 = time.perf_counter()
-        results: list[FoldResult] = pool.run(benchmark_fold, common, tasks)
+        results: list[FoldResult] = executor.run(benchmark_fold, tasks)
         t2 = time.perf_counter()
     t3 = time.perf_counter()
     order = [(r.fold, tuple(r.scores)) for r in results]
     if order != [(t.fold, t.models) for t in tasks]:
-        raise RaceError(spec.label, workers, f"results came back out of task order: {order}")
+        raise RaceError(
+            spec.label, options.workers, f"results came back out of task order: {order}"
+        )
     return TimedRun(started, t1 - t0, t2 - t1, t3 - t2, results)
 
 
@@ -235,11 +232,14 @@ def payload_sizes(spec: ExecutorSpec, workload: Workload, task: FoldTask) -> dic
     fork, where workers inherit what their initializer gets without any pickling. For
     joblib's ``shared`` mode the handles stand in for its memory-mapped references.
     """
-    if spec.pool in (None, "thread"):
+    backend = spec.backend_class
+    if backend is None or backend.uses_threads:
         return {"bytes_per_task": 0, "bytes_per_worker": 0}
     common = workload.common_args
-    fn, args = task_call(benchmark_fold, common, spec.data_passing)
-    per_task = payload_bytes((fn, (*args, task)))
+    if spec.data_passing == "task":
+        per_task = payload_bytes((benchmark_fold, (*common, task)))
+    else:
+        per_task = payload_bytes((partial(call_with_worker_data, benchmark_fold), (task,)))
     if spec.data_passing == "task" or spec.start_method == "fork":
         per_worker = 0
     elif spec.data_passing == "worker":
@@ -250,7 +250,7 @@ def payload_sizes(spec: ExecutorSpec, workload: Workload, task: FoldTask) -> dic
             per_worker = payload_bytes(shared.handles)
         finally:
             shared.close()
-    if spec.strategy == "joblib" and spec.data_passing == "shared":
+    if spec.executor_class.api == "joblib" and spec.data_passing == "shared":
         per_task, per_worker = per_task + per_worker, 0
     return {"bytes_per_task": per_task, "bytes_per_worker": per_worker}
 
@@ -317,7 +317,7 @@ def _failure(name: str, workers: int, tasks: Sequence[FoldTask], exc: BaseExcept
 def _without_fork(
     cells: list[tuple[ExecutorSpec, int]],
     executors: Iterable[str] | None,
-    start_method: str | Iterable[str] | None,
+    methods: list[str] | None,
 ) -> list[tuple[ExecutorSpec, int]]:
     """The cells with fork replaced by forkserver, for a race without a BLAS/OpenMP limit.
 
@@ -335,9 +335,8 @@ def _without_fork(
     forked = [spec for spec, _ in cells if spec.uses_processes and spec.start_method == "fork"]
     if not forked:
         return cells
-    methods = [start_method] if isinstance(start_method, str) else list(start_method or ())
     labels = [str(text).split("/")[1:] for text in executors or ()]
-    if "fork" in methods or any("fork" in words for words in labels):
+    if "fork" in (methods or ()) or any("fork" in words for words in labels):
         raise InputError(
             "start method fork cannot be used without a BLAS/OpenMP thread limit "
             "(blas_threads=None, --no-blas-limit): the serial run starts those thread pools "
@@ -377,7 +376,7 @@ def race(
     warmup: int = 1,
     timeout: float | None = None,
     start_method: str | Iterable[str] | None = None,
-    pools: str | Iterable[str] | None = None,
+    backends: str | Iterable[str] | None = None,
     data_passing: str | Iterable[str] | None = None,
     blas_threads: int | None = 1,
     dask_scheduler: str | None = None,
@@ -418,9 +417,9 @@ def race(
         (``"fork"``, ``"spawn"``, ``"forkserver"``); ``DEFAULT_START_METHOD`` ("fork"
         where the platform has it) if omitted, set explicitly either way. Several values
         race each one.
-    pools : str or list of str, optional
-        ``"process"`` and/or ``"thread"``, for labels that name no pool; each executor's
-        default (processes) if omitted.
+    backends : str or list of str, optional
+        Kinds of worker (``"process"``, ``"thread"``, ``"ray"``, ``"dask"``), for labels that
+        name none; each executor's default (processes) if omitted.
     data_passing : str or list of str, optional
         ``"task"``, ``"worker"`` and/or ``"shared"``: how process workers get the data, for
         labels that name none; ``"task"`` (pickled with every task) if omitted.
@@ -428,7 +427,7 @@ def race(
         Inner BLAS/OpenMP threads per worker, and in the serial run (threadpoolctl): 1 by
         default, so parallel workers do not oversubscribe the cores; None for no limit.
     dask_scheduler, ray_address : str, optional
-        Clusters for the ``dask`` and ``ray`` pool kinds (``"tcp://HOST:PORT"``,
+        Clusters for the ``dask`` and ``ray`` backends (``"tcp://HOST:PORT"``,
         ``"HOST:PORT"``), joined and left running. Without them, foldrace starts a local
         cluster on 127.0.0.1 for the race and stops it afterwards; its start-up is recorded
         in ``meta["clusters"]``, apart from the runs.
@@ -456,16 +455,23 @@ def race(
         running pool is terminated first.
     """
     workload = default_workload() if workload is None else workload
+    # every iterable is read once, here (generators included)
+    executors = None if executors is None else list(executors)
+    methods = _values("start method", start_method)
     cells = plan(
-        executors, workers, pools=pools, start_method=start_method, data_passing=data_passing
+        executors,
+        workers,
+        backends=_values("backends", backends),
+        start_method=methods,
+        data_passing=_values("data passing", data_passing),
     )
     granularities = _granularities(granularity)
-    repeats = _check_count("repeats", repeats, 1)
-    warmup = _check_count("warmup", warmup, 0)
+    repeats = check_count("repeats", repeats, 1)
+    warmup = check_count("warmup", warmup, 0)
     timeout = check_timeout(timeout)
     blas_threads = check_blas_threads(blas_threads)
     if blas_threads is None:
-        cells = _without_fork(cells, executors, start_method)
+        cells = _without_fork(cells, executors, methods)
     specs = list({spec.label: spec for spec, _ in cells}.values())
     tasks = {g: workload.tasks(g) for g in granularities}
     for method in dict.fromkeys(s.start_method for s in specs if s.uses_processes):
@@ -494,16 +500,14 @@ def race(
         "repeats": repeats,
         "warmup": warmup,
         "timeout": timeout,
-        "start_method": check_start_method(
-            start_method if isinstance(start_method, str | None) else next(iter(start_method))
-        ),
+        "start_method": methods[0] if methods else DEFAULT_START_METHOD,
         "blas_threads": blas_threads,
         "machine": describe_machine(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "complete": True,
     }
     total = len(granularities) * len(cells) * (warmup + repeats)
-    kinds = list(dict.fromkeys(s.pool for s in specs if s.pool in CLUSTER_POOLS))
+    kinds = list(dict.fromkeys(s.backend for s in specs if s.backend in CLUSTER_BACKENDS))
     joined = {"dask": dask_scheduler, "ray": ray_address}
     addresses: dict[str, str] = {}
     meta["clusters"] = {}
@@ -511,7 +515,7 @@ def race(
     meta["order_seed"] = order_seed = (
         random.SystemRandom().randrange(2**32)
         if order_seed is None
-        else _check_count("order_seed", order_seed, 0)
+        else check_count("order_seed", order_seed, 0)
     )
     meta["rounds"] = []
     shuffler = random.Random(order_seed)
@@ -546,15 +550,9 @@ def race(
                             limit = meta["default_timeout"][g] = default_timeout(serial_seconds)
                         bar.set_postfix_str(f"{name}, {w} worker{'s' * (w > 1)}, per {g}")
                         try:
-                            timed = timed_run(
-                                spec,
-                                w,
-                                workload,
-                                tasks[g],
-                                limit,
-                                blas_threads=blas_threads,
-                                address=addresses.get(spec.pool or ""),
-                            )
+                            address = addresses.get(spec.backend or "")
+                            options = RunOptions(w, limit, blas_threads, address)
+                            timed = _timed(spec, options, workload, tasks[g])
                         except (RaceError, KeyboardInterrupt):
                             raise
                         except Exception as exc:
@@ -571,8 +569,8 @@ def race(
                         bar.update()
                     record["after"] = machine_state()
     except KeyboardInterrupt:
-        partial = RaceResult.from_runs(runs, meta | {"complete": False})
-        raise RaceInterrupted(partial) from None
+        so_far = RaceResult.from_runs(runs, meta | {"complete": False})
+        raise RaceInterrupted(so_far) from None
     result = RaceResult.from_runs(runs, meta)
     _warn_if_disturbed(result)
     return result

@@ -7,7 +7,7 @@ import platform
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from foldrace.executors.base import usable_cpus
+from foldrace.executors.options import usable_cpus
 
 __all__ = ["describe_machine", "machine_caption", "machine_state"]
 

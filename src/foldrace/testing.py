@@ -209,16 +209,18 @@ def uneven_folds(
     return folds
 
 
-def inner_threads(item: object = None) -> int:
-    """The most threads any loaded BLAS/OpenMP library would use here (a trivial task)."""
+def inner_threads(*args: object) -> int:
+    """The most threads any loaded BLAS/OpenMP library would use here (a trivial task that
+    ignores its arguments)."""
     import sklearn.ensemble  # noqa: F401 - loads scikit-learn's OpenMP runtime
     from threadpoolctl import threadpool_info
 
     return max((info["num_threads"] for info in threadpool_info()), default=1)
 
 
-def os_threads(item: object = None) -> int:
-    """Threads this process runs right now, as the OS counts them (Linux ``/proc``)."""
+def os_threads(*args: object) -> int:
+    """Threads this process runs right now, as the OS counts them (Linux ``/proc``; a
+    trivial task that ignores its arguments)."""
     return len(os.listdir("/proc/self/task"))
 
 

@@ -1,62 +1,55 @@
-"""The executor registry: the single list of strategies that the CLI, tests, benchmarks and
-docs read.
+"""Executors: strategies (how tasks are handed out) on backends (which workers run them).
 
-Add an executor by writing an :class:`~foldrace.executors.base.Executor` subclass and
-listing it in ``_CLASSES``; everything else picks it up from :data:`EXECUTORS`. Each class
-is one strategy; the pool kind, start method and data passing are options of it, combined
-in an :class:`~foldrace.executors.spec.ExecutorSpec` (see :func:`standard_specs`).
+Where to look:
+
+- :mod:`.strategies`: one module per strategy, its one library call in ``dispatch``;
+- :mod:`.backends`: one module per kind of worker (process, thread, ray, dask);
+- :mod:`.base`: the :class:`Executor` every strategy is, and its lifetime;
+- :mod:`.spec`, :mod:`.labels`, :mod:`.options`: configurations, their labels
+  (``"map/thread"``), and the options of a run, each checked once;
+- :mod:`.registry`: the lists the CLI, tests, benchmarks and docs read;
+- :mod:`.data`, :mod:`.inner_threads`, :mod:`.internals`: data passing, BLAS/OpenMP
+  thread limits, and every use of another library's private attributes.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-from types import MappingProxyType
-
-import pandas as pd
-
-from foldrace.errors import InputError
-from foldrace.executors.base import (
-    CLUSTER_POOLS,
+from foldrace.executors.backends import BACKENDS, CLUSTER_BACKENDS, LOCAL_BACKENDS
+from foldrace.executors.backends.thread import threads_left_behind
+from foldrace.executors.base import Executor
+from foldrace.executors.labels import cluster_specs, expand_specs, parse_spec, standard_specs
+from foldrace.executors.options import (
     DATA_MODES,
     DEFAULT_START_METHOD,
-    POOLS,
-    Executor,
+    RunOptions,
     check_start_method,
     check_timeout,
     check_workers,
     max_workers,
     usable_cpus,
 )
-from foldrace.executors.dask_client import DaskMapExecutor, DaskSubmitExecutor
-from foldrace.executors.futures import FuturesMapExecutor, SubmitExecutor
-from foldrace.executors.joblib_parallel import JoblibExecutor
-from foldrace.executors.pool import (
-    ApplyAsyncExecutor,
-    ApplyExecutor,
-    ImapUnorderedExecutor,
-    MapExecutor,
-    PoolExecutor,
-    StarmapExecutor,
+from foldrace.executors.registry import (
+    BLOG_STRATEGIES,
+    EXECUTORS,
+    backend_table,
+    executor_names,
+    executor_table,
+    get_executor,
 )
-from foldrace.executors.serial import SerialExecutor
-from foldrace.executors.spec import (
-    ExecutorSpec,
-    cluster_specs,
-    expand_specs,
-    parse_spec,
-    standard_specs,
-)
+from foldrace.executors.spec import ExecutorSpec
 
 __all__ = [
+    "BACKENDS",
     "BLOG_STRATEGIES",
-    "CLUSTER_POOLS",
+    "CLUSTER_BACKENDS",
     "DATA_MODES",
     "DEFAULT_START_METHOD",
     "EXECUTORS",
-    "POOLS",
+    "LOCAL_BACKENDS",
     "Executor",
     "ExecutorSpec",
-    "PoolExecutor",
+    "RunOptions",
+    "backend_table",
     "check_start_method",
     "check_timeout",
     "check_workers",
@@ -68,70 +61,6 @@ __all__ = [
     "max_workers",
     "parse_spec",
     "standard_specs",
+    "threads_left_behind",
     "usable_cpus",
 ]
-
-_CLASSES: tuple[type[Executor], ...] = (
-    SerialExecutor,
-    ApplyExecutor,
-    ApplyAsyncExecutor,
-    MapExecutor,
-    StarmapExecutor,
-    ImapUnorderedExecutor,
-    SubmitExecutor,
-    FuturesMapExecutor,
-    JoblibExecutor,
-    DaskSubmitExecutor,
-    DaskMapExecutor,
-)
-
-EXECUTORS = MappingProxyType({cls.name: cls for cls in _CLASSES})
-"""Executor classes (strategies) by registry name, in teaching order (serial first)."""
-
-BLOG_STRATEGIES = ("serial", "apply", "apply_async", "map", "starmap")
-"""The blog's strategies: what ``race`` and ``foldrace run`` race unless told otherwise."""
-
-
-def executor_names() -> tuple[str, ...]:
-    """Registry names, serial first."""
-    return tuple(EXECUTORS)
-
-
-def executor_table() -> pd.DataFrame:
-    """The registry as a table: one row per strategy, with the options it offers.
-
-    Columns: executor, family, pools, start methods, data passing, schedule, summary.
-    The CLI's ``foldrace executors`` and the docs print it.
-    """
-    rows = []
-    for name, cls in EXECUTORS.items():
-        processes = "process" in cls.pools
-        methods = cls.start_methods or multiprocessing.get_all_start_methods()
-        moving = [m for m in cls.data_modes if any(m in cls.data_modes_for(p) for p in cls.pools)]
-        rows.append(
-            {
-                "executor": name,
-                "family": cls.family,
-                "pools": ", ".join(cls.pools) or "-",
-                "start methods": ", ".join(methods) if processes else "-",
-                "data passing": ", ".join(moving) or "-",
-                "schedule": cls.schedule,
-                "summary": cls.summary,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def get_executor(name: str) -> type[Executor]:
-    """Look up an executor class by name.
-
-    Raises
-    ------
-    InputError
-        If no executor has that name; the message lists the known ones.
-    """
-    try:
-        return EXECUTORS[name]
-    except (KeyError, TypeError):
-        known = ", ".join(EXECUTORS)
-        raise InputError(f"unknown executor {name!r}; known executors: {known}") from None

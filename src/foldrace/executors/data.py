@@ -1,6 +1,6 @@
 """Data passing: how worker processes get the arguments every task shares (X, y, models).
 
-Three modes, chosen with ``data=`` on a process executor::
+Three modes, chosen with ``data_passing=`` (the label's last word)::
 
     task    (*common, item) pickled with every task           the blog's way
     worker  common pickled once per worker, at pool start     pool initializer + a global
@@ -11,20 +11,21 @@ Threads need none of this: they share the parent's memory, so nothing is copied.
 cluster, ``shared`` means the cluster's own store: Ray's object store (``ray.put``) or
 Dask's workers' memory (``Client.scatter``). In the
 ``worker`` and ``shared`` modes a task sends ``call_with_worker_data(fn, item)`` and the
-worker supplies the shared arguments from what it received at start-up.
+worker supplies the shared arguments from what it received at start-up. Each backend
+says which modes it offers and does its part (see :mod:`foldrace.executors.backends`).
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from multiprocessing import shared_memory
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 import numpy as np
+
+from foldrace.executors.internals import attach_untracked
 
 __all__ = [
     "RayObject",
@@ -34,7 +35,6 @@ __all__ = [
     "payload_bytes",
     "ray_handles",
     "set_worker_data",
-    "task_call",
 ]
 
 _WORKER_DATA: tuple[Any, ...] | None = None
@@ -54,25 +54,11 @@ class SharedArray:
 
     def attach(self) -> np.ndarray:
         """Map the block in this process and view it as a read-only array (no copy)."""
-        if sys.version_info >= (3, 13):
-            block = shared_memory.SharedMemory(self.name, track=False)
-        else:  # attaching must not register the block: only its creator unlinks it
-            block = _attach_untracked(self.name)
+        block = attach_untracked(self.name)  # only its creator unlinks it
         _ATTACHED.append(block)
         array = np.ndarray(self.shape, np.dtype(self.dtype), buffer=block.buf)
         array.flags.writeable = False
         return array
-
-
-def _attach_untracked(name: str) -> shared_memory.SharedMemory:
-    from multiprocessing import resource_tracker
-
-    register = resource_tracker.register
-    resource_tracker.register = lambda *args, **kwargs: None
-    try:
-        return shared_memory.SharedMemory(name)
-    finally:
-        resource_tracker.register = register
 
 
 @dataclass(frozen=True)
@@ -149,15 +135,6 @@ def call_with_worker_data(fn: Callable[..., Any], item: Any) -> Any:
     if _WORKER_DATA is None:
         raise RuntimeError("this worker was started without its data (see set_worker_data)")
     return fn(*_WORKER_DATA, item)
-
-
-def task_call(
-    fn: Callable[..., Any], common: tuple[Any, ...], data: str
-) -> tuple[Callable[..., Any], tuple[Any, ...]]:
-    """The function and shared arguments to send with each task under data mode ``data``."""
-    if data == "task":
-        return fn, common
-    return partial(call_with_worker_data, fn), ()
 
 
 def payload_bytes(obj: object) -> int:

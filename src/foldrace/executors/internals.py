@@ -1,7 +1,8 @@
-"""Private attributes of other libraries that foldrace relies on, each in one place.
+"""Private attributes of other libraries that foldrace relies on, all in this one module.
 
-Every function here reaches into a library's internals, says which versions it was
-checked on, and names the public alternative where one exists.
+Each function reaches into one library's internals where its public API offers no way to
+do the job, says which versions it was checked on, and names the public alternative where
+one exists (and uses it where it is available).
 """
 
 from __future__ import annotations
@@ -9,11 +10,22 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterable
+from multiprocessing import shared_memory
 from typing import Any
 
-__all__ = ["pool_processes", "release_at_exit", "terminate_pool"]
+__all__ = [
+    "ReusableLokyAside",
+    "attach_untracked",
+    "executor_processes",
+    "kill_executor_workers",
+    "map_failure",
+    "pool_processes",
+    "release_at_exit",
+    "terminate_pool",
+]
 
 
 def release_at_exit(threads: Iterable[threading.Thread]) -> None:
@@ -35,12 +47,50 @@ def release_at_exit(threads: Iterable[threading.Thread]) -> None:
 
 
 def pool_processes(pool: Any) -> list[Any]:
-    """The worker processes of a ``multiprocessing.Pool`` (empty for a ``ThreadPool``).
+    """The worker processes of a ``multiprocessing.Pool``.
 
     ``Pool._pool`` lists them (CPython 3.11 to 3.14); the public API offers no way to
     watch a pool's workers, which is how a worker that died mid-task goes unnoticed.
     """
     return [p for p in getattr(pool, "_pool", ()) if hasattr(p, "exitcode")]
+
+
+def executor_processes(executor: Any) -> list[Any]:
+    """The worker processes of a ``ProcessPoolExecutor`` started so far.
+
+    ``ProcessPoolExecutor._processes`` (a dict by pid, CPython 3.11 to 3.14); no public
+    alternative.
+    """
+    return list((getattr(executor, "_processes", None) or {}).values())
+
+
+def kill_executor_workers(executor: Any, processes: Iterable[Any]) -> None:
+    """SIGKILL every worker of a ``ProcessPoolExecutor``.
+
+    Public from Python 3.14 on: ``ProcessPoolExecutor.kill_workers()``, used where it
+    exists; before, the workers come from :func:`executor_processes`.
+    """
+    kill = getattr(executor, "kill_workers", None)
+    if kill is not None:
+        with contextlib.suppress(Exception):
+            kill()
+    for process in dict.fromkeys([*processes, *executor_processes(executor)]):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.pid, signal.SIGKILL)
+
+
+def map_failure(result: Any) -> BaseException | None:
+    """The first failure of a pending ``Pool.map_async``/``starmap_async`` result, if any.
+
+    CPython's ``MapResult`` becomes ready only once every chunk is back, even after one
+    has failed; it records the first failure in ``_success`` and ``_value`` (CPython 3.11
+    to 3.14). Reading them raises a failure at once. The public alternative, waiting for
+    ``ready()``, reports it only after every other chunk.
+    """
+    if getattr(result, "_success", True) is False:
+        value = getattr(result, "_value", None)
+        return value if isinstance(value, BaseException) else RuntimeError(repr(value))
+    return None
 
 
 def terminate_pool(pool: Any, processes: Iterable[Any]) -> None:
@@ -86,3 +136,56 @@ HANDLER_JOIN_SECONDS = 5.0
 
 LOCK_WAIT_SECONDS = 0.2
 """How long a queue lock may stay held by a live thread before it counts as a dead one's."""
+
+
+def attach_untracked(name: str) -> shared_memory.SharedMemory:
+    """Map an existing shared memory block without registering it for clean-up.
+
+    Before Python 3.13, attaching registers the block with the resource tracker, which
+    then unlinks it when this process ends, though only its creator should. Public from
+    3.13 on: ``SharedMemory(name, track=False)``, used there; before, the tracker's
+    ``register`` is replaced for the call (``multiprocessing.resource_tracker``, CPython
+    3.11 and 3.12).
+    """
+    if sys.version_info >= (3, 13):
+        return shared_memory.SharedMemory(name, track=False)  # type: ignore[call-arg]
+    from multiprocessing import resource_tracker
+
+    register = resource_tracker.register
+    resource_tracker.register = lambda *args, **kwargs: None  # type: ignore[assignment]
+    try:
+        return shared_memory.SharedMemory(name)
+    finally:
+        resource_tracker.register = register
+
+
+class ReusableLokyAside:
+    """Sets loky's reusable workers aside while a ``joblib.Parallel`` gets workers of its own.
+
+    loky keeps one reusable executor per process (``loky.reusable_executor._executor``,
+    with ``_executor_kwargs``, and joblib's ``joblib.executor._executor_args``; joblib 1.4
+    to 1.6), which every ``Parallel(n_jobs=...)`` uses, scikit-learn's included; one started
+    with other arguments shuts the existing one down and starts new workers. Setting it
+    aside while foldrace's ``Parallel`` runs, then putting it back, leaves a user's warm
+    workers running. The public alternative, ``get_reusable_executor().shutdown()``, is what
+    must not happen to them.
+    """
+
+    def __init__(self) -> None:
+        from joblib import executor as joblib_executor
+        from joblib.externals.loky import reusable_executor as loky
+
+        self._modules = (loky, joblib_executor)
+        with loky._executor_lock:
+            self._saved = (loky._executor, loky._executor_kwargs, joblib_executor._executor_args)
+            loky._executor = loky._executor_kwargs = None
+            joblib_executor._executor_args = None
+
+    def restore(self, kill_workers: bool = False) -> None:
+        """Stop the workers started meanwhile (killing them if asked) and put the others back."""
+        loky, joblib_executor = self._modules
+        with loky._executor_lock:
+            ours = loky._executor
+            loky._executor, loky._executor_kwargs, joblib_executor._executor_args = self._saved
+        if ours is not None and ours is not self._saved[0]:
+            ours.shutdown(wait=True, kill_workers=kill_workers)

@@ -1,248 +1,156 @@
-"""One executor configuration: strategy x pool kind x start method x data passing.
+"""One executor configuration: strategy x backend x start method x data passing.
 
-The registry lists strategies (one class each); a :class:`ExecutorSpec` picks the other
-axes. Its :attr:`~ExecutorSpec.label` names it everywhere (results, tables, plots, the
+The registry lists strategies (one class each) and backends (one per kind of worker); an
+:class:`ExecutorSpec` picks one of each and the remaining axes, checked against what both
+declare. Its :attr:`~ExecutorSpec.label` names it everywhere (results, tables, plots, the
 CLI): the strategy, then every axis that differs from the default, joined by ``/``::
 
     map                 Pool.map on fork processes, data sent with every task
     map/thread          the same strategy on a ThreadPool
     map/spawn/shared    spawn processes, arrays in shared memory
 
-Axis values are distinct words, so a label parses back without ambiguity.
+Axis values are distinct words, so a label parses back without ambiguity (see
+:mod:`foldrace.executors.labels`).
 """
 
 from __future__ import annotations
 
-import itertools
-import multiprocessing
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from foldrace.errors import InputError
-from foldrace.executors.base import (
-    CLUSTER_POOLS,
-    DATA_MODES,
-    DEFAULT_START_METHOD,
-    LOCAL_POOLS,
-    POOLS,
-    Executor,
-)
+from foldrace.executors.backends import BACKENDS, Backend
+from foldrace.executors.options import RunOptions
 
-__all__ = ["ExecutorSpec", "cluster_specs", "expand_specs", "parse_spec", "standard_specs"]
+if TYPE_CHECKING:
+    from foldrace.executors.base import Executor
 
-
-def _registry() -> Any:
-    from foldrace.executors import EXECUTORS
-
-    return EXECUTORS
-
-
-def _start_methods() -> tuple[str, ...]:
-    methods = list(multiprocessing.get_all_start_methods())
-    for cls in _registry().values():
-        methods += list(cls.start_methods or ())
-    return tuple(dict.fromkeys(methods))
+__all__ = ["ExecutorSpec"]
 
 
 @dataclass(frozen=True)
 class ExecutorSpec:
-    """A checked executor configuration; build one with :func:`parse_spec` or :meth:`of`.
+    """A checked executor configuration; build one with :meth:`of` (or parse a label).
 
     Attributes
     ----------
-    strategy : str
-        Registry name of the executor class.
-    pool : str or None
-        ``"process"`` or ``"thread"``; None for serial.
+    executor_class : type[Executor]
+        The strategy's class.
+    backend : str or None
+        The kind of worker (``"process"``, ``"thread"``, ``"ray"``, ``"dask"``); None for
+        serial, which has none.
     start_method : str or None
-        For process pools; None otherwise.
+        How worker processes start; None where there is no choice (threads, clusters).
     data_passing : str
-        ``"task"``, ``"worker"`` or ``"shared"``; always ``"task"`` without processes.
+        ``"task"``, ``"worker"`` or ``"shared"``; ``"task"`` where workers share memory.
     """
 
-    strategy: str
-    pool: str | None
+    executor_class: type[Executor]
+    backend: str | None
     start_method: str | None
     data_passing: str
 
     @classmethod
     def of(
         cls,
-        strategy: str,
-        pool: str | None = None,
+        executor_class: type[Executor],
+        backend: str | None = None,
         start_method: str | None = None,
-        data_passing: str = "task",
+        data_passing: str | None = None,
     ) -> ExecutorSpec:
-        """Check a combination against the strategy's class and fill in its defaults."""
-        from foldrace.executors import get_executor
+        """Check a combination against what the strategy and backend offer; fill in defaults.
 
-        probe = get_executor(strategy)(
-            1, pool=pool, start_method=start_method, data_passing=data_passing
-        )
-        return cls(strategy, probe.pool_kind, probe.start_method, probe.data_passing)
+        Raises
+        ------
+        InputError
+            Naming the axis, what was given and what is offered.
+        """
+        name = executor_class.name
+        kind = _pick(f"'{name}'", "backend", backend, executor_class.backend_kinds())
+        where = f"'{name}'" + (f" on {kind} workers" if kind else "")
+        method = _pick(where, "start method", start_method, _start_methods(executor_class, kind))
+        data = _pick(where, "data passing", data_passing, _data_modes(executor_class, kind))
+        return cls(executor_class, kind, method, data or "task")
 
     @property
-    def executor_class(self) -> type[Executor]:
-        """The registry class that runs this strategy."""
-        return _registry()[self.strategy]
+    def strategy(self) -> str:
+        """Registry name of the strategy."""
+        return self.executor_class.name
+
+    @property
+    def backend_class(self) -> type[Backend] | None:
+        """The backend's class; None for serial."""
+        return BACKENDS[self.backend] if self.backend else None
 
     @property
     def uses_processes(self) -> bool:
-        """True for process pools."""
-        return self.pool == "process"
+        """True when workers are processes of this machine (tasks are pickled to them)."""
+        backend = self.backend_class
+        return backend is not None and backend.uses_processes
 
     @property
     def label(self) -> str:
         """The strategy, then each non-default axis value, joined by ``/``."""
         cls = self.executor_class
+        kinds = cls.backend_kinds()
         parts = [self.strategy]
-        if self.pool is not None and cls.pools and self.pool != cls.pools[0]:
-            parts.append(self.pool)
-        default_method = (cls.start_methods or (DEFAULT_START_METHOD,))[0]
-        if self.start_method is not None and self.start_method != default_method:
+        if self.backend is not None and self.backend != kinds[0]:
+            parts.append(self.backend)
+        methods = _start_methods(cls, self.backend)
+        if self.start_method is not None and self.start_method != methods[0]:
             parts.append(self.start_method)
         if self.data_passing != "task":
             parts.append(self.data_passing)
         return "/".join(parts)
 
-    def options(self) -> dict[str, Any]:
-        """Keyword arguments for the executor class."""
-        return {
-            "pool": self.pool,
-            "start_method": self.start_method,
-            "data_passing": self.data_passing,
-        }
+    def build(self, options: RunOptions | int = 1, **more: Any) -> Executor:
+        """A new executor of this configuration.
 
-    def build(self, workers: int, **options: Any) -> Executor:
-        """A new executor of this configuration with ``workers`` workers."""
-        return self.executor_class(workers, **self.options(), **options)
+        ``options`` are checked :class:`RunOptions`, used as they are; or a worker count,
+        checked here with the keywords ``more`` (see :meth:`RunOptions.checked`).
+        """
+        if not isinstance(options, RunOptions):
+            options = RunOptions.checked(options, **more)
+        elif more:
+            raise TypeError("build() takes either RunOptions or a worker count and keywords")
+        return self.executor_class.configured(self, options)
 
     def describe(self) -> dict[str, Any]:
-        """The configuration as a plain dict, for results files."""
+        """The configuration as a plain dict, for results files (``pool``: the backend)."""
         return {
             "strategy": self.strategy,
             "family": self.executor_class.family,
-            "pool": self.pool,
+            "pool": self.backend,
             "start_method": self.start_method,
             "data_passing": self.data_passing,
         }
 
 
-def _split(text: str) -> tuple[str, dict[str, str]]:
-    """Split a label into its strategy and the axis values it fixes."""
-    if not isinstance(text, str) or not text:
-        raise InputError(f"executor must be a name like 'map' or 'map/thread', got {text!r}")
-    strategy, *words = text.split("/")
-    axes: dict[str, str] = {}
-    values = {"pool": POOLS, "start_method": _start_methods(), "data": DATA_MODES}
-    for word in words:
-        matches = [axis for axis, known in values.items() if word in known]
-        if not matches:
-            known = ", ".join(itertools.chain.from_iterable(values.values()))
-            raise InputError(f"unknown option {word!r} in executor {text!r}; known: {known}")
-        if matches[0] in axes:
-            raise InputError(f"executor {text!r} gives {matches[0]} twice")
-        axes[matches[0]] = word
-    return strategy, axes
+def _start_methods(executor_class: type[Executor], backend: str | None) -> tuple[str, ...]:
+    """Start methods on offer: the strategy's own, else its backend's; the default first."""
+    if backend is None or not BACKENDS[backend].uses_processes:
+        return ()
+    return executor_class.start_methods or BACKENDS[backend].start_methods
 
 
-def parse_spec(text: str, *, start_method: str | None = None) -> ExecutorSpec:
-    """Parse a label such as ``"starmap/spawn/shared"``.
+def _data_modes(executor_class: type[Executor], backend: str | None) -> tuple[str, ...]:
+    """Data passing modes both the strategy and its backend offer, ``"task"`` first."""
+    if backend is None:
+        return ()
+    offered = BACKENDS[backend].data_modes
+    return tuple(mode for mode in executor_class.data_modes if mode in offered)
 
-    ``start_method`` is used for process pools whose label names none.
 
-    Raises
-    ------
-    InputError
-        For an unknown strategy or option, or a combination the strategy cannot run.
+def _pick(where: str, axis: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
+    """``value``, or the first allowed value for None, if it is allowed.
+
+    An empty ``allowed`` means the axis does not apply (serial has no backend, threads
+    have no start method); only None, or ``"task"`` for data passing, is accepted then.
     """
-    strategy, axes = _split(text)
-    return _of(strategy, axes, start_method)
-
-
-def _of(
-    strategy: str,
-    axes: dict[str, str],
-    start_method: str | None = None,
-    open_pool: str | None = None,
-    open_data: str | None = None,
-) -> ExecutorSpec | None:
-    """The spec for ``strategy`` with the axes its label fixes and values for the open ones.
-
-    Open values apply only where the axis exists (serial has no pool; threads have no start
-    method or data passing; joblib starts workers its own way); None when an open value is
-    one the strategy does not offer.
-    """
-    from foldrace.executors import get_executor
-
-    cls = get_executor(strategy)
-    pool = axes.get("pool")
-    if pool is None and cls.pools and open_pool is not None:
-        if open_pool not in cls.pools:
-            return None
-        pool = open_pool
-    kind = pool or (cls.pools or (None,))[0]
-    method = axes.get("start_method")
-    if method is None and kind == "process" and cls.start_methods is None:
-        method = start_method
-    data = axes.get("data", "task")
-    modes = cls.data_modes_for(kind)
-    if "data" not in axes and modes and open_data is not None:
-        if open_data not in modes:
-            return None
-        data = open_data
-    return ExecutorSpec.of(strategy, pool, method, data)
-
-
-def expand_specs(
-    executors: Iterable[str],
-    *,
-    pools: Iterable[str] | None = None,
-    start_methods: Iterable[str] | None = None,
-    data_passing: Iterable[str] | None = None,
-) -> list[ExecutorSpec]:
-    """Every configuration the given labels and axis values make, without repeats.
-
-    An axis a label leaves open takes each of the given values (its default when none are
-    given). A value goes only where its axis exists: serial has no pool, threads have no
-    start method or data passing, joblib starts its workers its own way. Values a strategy
-    does not offer are left out for it; the words of a label itself must all apply.
-
-    Raises
-    ------
-    InputError
-        For unknown names or options, or a label that leaves nothing to run.
-    """
-    specs: dict[str, ExecutorSpec] = {}
-    for text in executors:
-        strategy, axes = _split(text)
-        grid = itertools.product(
-            list(pools or [None]), list(start_methods or [None]), list(data_passing or [None])
-        )
-        found = [_of(strategy, axes, method, pool, mode) for pool, method, mode in grid]
-        found = [spec for spec in found if spec is not None]
-        if not found:
-            raise InputError(f"executor {text!r} offers none of the chosen pools or options")
-        for spec in found:
-            specs.setdefault(spec.label, spec)
-    return list(specs.values())
-
-
-def standard_specs() -> list[ExecutorSpec]:
-    """Every strategy on every local pool kind it offers, default options; serial first."""
-    return [
-        ExecutorSpec.of(name, pool)
-        for name, cls in _registry().items()
-        for pool in ([p for p in cls.pools if p in LOCAL_POOLS] or [None] * (not cls.pools))
-    ]
-
-
-def cluster_specs(kinds: tuple[str, ...] = CLUSTER_POOLS) -> list[ExecutorSpec]:
-    """Every strategy on every cluster pool kind in ``kinds`` it offers, default options."""
-    return [
-        ExecutorSpec.of(name, pool)
-        for name, cls in _registry().items()
-        for pool in cls.pools
-        if pool in kinds
-    ]
+    if value is None or (not allowed and axis == "data passing" and value == "task"):
+        return allowed[0] if allowed else None
+    if value not in allowed:
+        if allowed:
+            raise InputError(f"executor {where} offers {axis} {', '.join(allowed)}; got {value!r}")
+        raise InputError(f"executor {where} has no {axis} to choose; got {value!r}")
+    return value

@@ -1,16 +1,18 @@
-"""The reference: a plain loop in the calling process."""
+"""The reference: a plain loop in the calling process, the baseline of every speedup."""
 
 from __future__ import annotations
 
 import contextlib
 import signal
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from foldrace.errors import InputError, TaskTimeoutError
-from foldrace.executors.base import Executor, limit_threads_here
+from foldrace.executors.base import Executor
+from foldrace.executors.inner_threads import limit_threads_here
+from foldrace.executors.options import RunOptions
+from foldrace.executors.spec import ExecutorSpec
 
 __all__ = ["SerialExecutor"]
 
@@ -23,14 +25,16 @@ class SerialExecutor(Executor):
     family = "reference"
     schedule = "sequential"
     parallel = False
-    pools = ()
+    api = None
 
-    def __init__(self, workers: int = 1, **options: Any) -> None:
-        super().__init__(workers, **options)
-        if self.workers != 1:
-            raise InputError(f"executor 'serial' runs on one worker, got workers={self.workers}")
+    def _configure(self, spec: ExecutorSpec, options: RunOptions) -> None:
+        if options.workers != 1:
+            raise InputError(f"executor 'serial' runs on one worker, got workers={options.workers}")
+        super()._configure(spec, options)
 
-    def run(self, fn: Callable[..., Any], common: tuple[Any, ...], items: Sequence[Any]) -> list:
+    def dispatch(
+        self, workers: None, fn: Callable[..., Any], common: tuple[Any, ...], items: list[Any]
+    ) -> list[Any]:
         """Call ``fn(*common, item)`` for each item, in order.
 
         With a timeout, a task still running at the deadline is interrupted by a timer
@@ -38,17 +42,13 @@ class SerialExecutor(Executor):
         checked between tasks. Inner BLAS/OpenMP threads are limited for the run, as in
         every worker of the parallel executors.
         """
-        deadline = self.deadline()
-        limits = (
-            contextlib.nullcontext()
-            if self.blas_threads is None
-            else limit_threads_here(self.blas_threads)
-        )
+        threads = self.options.blas_threads
+        limits = contextlib.nullcontext() if threads is None else limit_threads_here(threads)
         with _alarm(self.timeout), limits:
             results = []
             for item in items:
                 results.append(fn(*common, item))
-                if deadline is not None and time.monotonic() > deadline:
+                if self.remaining() == 0.0:
                     raise TaskTimeoutError(self.timeout)
             return results
 

@@ -1,0 +1,232 @@
+"""Worker processes on this machine: ``multiprocessing.Pool``, ``ProcessPoolExecutor``,
+and joblib's loky workers.
+
+Each worker runs :func:`start_worker` first: it ignores Ctrl-C (the parent stops the
+pool), limits its inner BLAS/OpenMP threads, takes the shared arguments (``worker`` and
+``shared`` data passing) and reports ready. Under fork, the limit is set in the parent
+before forking and inherited. A worker that dies is reported at once
+(:meth:`ProcessBackend.check_alive`): the stdlib ``Pool`` would silently replace it and
+wait forever for its task. Stopping on a failure kills every worker: none is left behind.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import shutil
+import signal
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+from foldrace.errors import WorkerDiedError
+from foldrace.executors import internals
+from foldrace.executors.backends.base import STARTUP_SECONDS, Backend, StartupGate
+from foldrace.executors.data import SharedData, set_worker_data
+from foldrace.executors.inner_threads import limit_inner_threads, limit_threads_here
+from foldrace.executors.options import DATA_MODES, DEFAULT_START_METHOD
+
+__all__ = ["ProcessBackend", "start_worker"]
+
+_STARTED: Any = None
+"""In a worker process: the semaphore its backend releases once every worker has started.
+
+A semaphore, not an ``Event``: setting a multiprocessing ``Event`` waits for every sleeper
+to wake, and a worker killed while it sleeps (a signal to the whole process group) never
+does."""
+
+
+def start_worker(
+    ready: Any, started: Any, blas_threads: int | None, data: tuple[Any, ...] | None, forked: bool
+) -> None:
+    """Process initializer: ignore Ctrl-C, limit inner threads, take the data, report ready.
+
+    ``forked`` workers inherit the inner-thread limit their parent set before forking.
+    """
+    global _STARTED
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    limit_inner_threads(blas_threads, inherited=forked)
+    set_worker_data(data)
+    _STARTED = started
+    ready.release()
+
+
+def hold_until_all_started() -> None:
+    """A start-up task that keeps its worker busy until every worker has started.
+
+    ``ProcessPoolExecutor`` starts workers lazily (one per submission while none is idle);
+    one held task per worker starts them all.
+    """
+    if _STARTED is not None:
+        _STARTED.acquire(timeout=STARTUP_SECONDS)
+
+
+class ProcessBackend(Backend):
+    """Worker processes started with a start method (``fork``, ``spawn``, ``forkserver``)."""
+
+    kind = "process"
+    apis = frozenset({"pool", "futures", "joblib"})
+    start_methods = (
+        DEFAULT_START_METHOD,
+        *(m for m in multiprocessing.get_all_start_methods() if m != DEFAULT_START_METHOD),
+    )
+    data_modes = DATA_MODES
+    uses_processes = True
+    watches_workers = True
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.processes: list[Any] = []
+        self._shared: SharedData | None = None
+        self._limits: Any = None
+
+    # -- multiprocessing.Pool and ProcessPoolExecutor -------------------------------------
+
+    def _initializer(self) -> tuple[Callable[..., None], tuple[Any, ...], StartupGate, Any]:
+        """The initializer, its arguments and the start-up gate, for the stdlib pools."""
+        context = multiprocessing.get_context(self.spec.start_method)
+        gate = StartupGate(self.options.workers, context.Semaphore(0), context.Semaphore(0))
+        data: tuple[Any, ...] | None = None
+        if self.spec.data_passing == "worker":
+            data = self.common
+        elif self.spec.data_passing == "shared":
+            self._shared = SharedData(self.common)
+            data = self._shared.handles
+        forked = self.spec.start_method == "fork"
+        threads = self.options.blas_threads
+        if forked and threads is not None:  # inherited by the workers
+            self._limits = limit_threads_here(threads)
+        return start_worker, (gate.ready, gate.started, threads, data, forked), gate, context
+
+    def open_pool(self) -> multiprocessing.pool.Pool:
+        """A ``multiprocessing.Pool``, every worker started."""
+        self._close = self._close_pool
+        initializer, initargs, gate, context = self._initializer()
+        pool = context.Pool(self.options.workers, initializer, initargs)
+        self._pool = pool
+        self.processes = internals.pool_processes(pool)
+        gate.wait(lambda: self.processes, self.spec.start_method)
+        return pool
+
+    def _close_pool(self, abort: bool, deadline: float | None) -> None:
+        pool = getattr(self, "_pool", None)
+        try:
+            if pool is None:
+                return
+            if abort:
+                internals.terminate_pool(pool, self.processes)
+            else:
+                pool.close()
+            pool.join()
+        finally:
+            self._free()
+
+    def open_futures(self) -> cf.ProcessPoolExecutor:
+        """A ``ProcessPoolExecutor``, every worker started."""
+        self._close = self._close_futures
+        initializer, initargs, gate, context = self._initializer()
+        executor = cf.ProcessPoolExecutor(
+            self.options.workers, mp_context=context, initializer=initializer, initargs=initargs
+        )
+        self._executor = executor
+        # forked from this thread, whose OpenMP limit they inherit
+        held = [executor.submit(hold_until_all_started) for _ in range(self.options.workers)]
+        self.processes = internals.executor_processes(executor)
+        gate.wait(lambda: self.processes, self.spec.start_method)
+        cf.wait(held)
+        return executor
+
+    def _close_futures(self, abort: bool, deadline: float | None) -> None:
+        executor = getattr(self, "_executor", None)
+        try:
+            if executor is None:
+                return
+            if abort:
+                # Kill first: the executor's manager thread then sees a broken pool, reaps
+                # every worker and fails what is queued; joining it leaves nothing behind.
+                internals.kill_executor_workers(executor, self.processes)
+                executor.shutdown(wait=True, cancel_futures=True)
+            else:
+                executor.shutdown(wait=True)
+        finally:
+            self._free()
+
+    def _free(self) -> None:
+        """Free the shared memory and lift the parent's thread limit."""
+        if self._shared is not None:
+            self._shared.close()
+            self._shared = None
+        if self._limits is not None:
+            self._limits.restore_original_limits()
+            self._limits = None
+
+    def task_call(self, fn: Callable[..., Any]) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        """What each task carries; with joblib, ``fn`` and the shared arguments always:
+        joblib replaces large arrays by memory-mapped references itself (``shared``)."""
+        if self.api == "joblib":
+            return fn, self.common
+        return super().task_call(fn)
+
+    def check_alive(self, pending: Callable[[], tuple[int, ...]] = tuple) -> None:
+        """Raise :class:`WorkerDiedError` for the first worker process found dead."""
+        for process in self.processes:
+            if process.exitcode is not None:
+                raise WorkerDiedError(process.pid, process.exitcode, pending())
+
+    def died(self, pending: tuple[int, ...]) -> WorkerDiedError:
+        """The error for a broken ``ProcessPoolExecutor``, naming the worker that died.
+
+        The executor terminates the survivors (SIGTERM) once one has died: the first found
+        dead of another cause is named.
+        """
+        for process in self.processes:
+            process.join(1.0)
+        dead = [p for p in self.processes if p.exitcode not in (None, 0)]
+        dead.sort(key=lambda p: p.exitcode == -signal.SIGTERM)
+        if not dead:
+            return WorkerDiedError(None, -1, pending)
+        return WorkerDiedError(dead[0].pid, dead[0].exitcode, pending)
+
+    # -- joblib on loky ---------------------------------------------------------------------
+
+    def open_joblib(self) -> Any:
+        """A ``joblib.Parallel`` on loky workers of its own, every worker started.
+
+        loky keeps one reusable set of workers per process, which scikit-learn's
+        ``n_jobs`` uses too; these workers are a set of their own, so a user's warm workers
+        survive the race. Memory-mapped copies of the data go into a temporary folder
+        owned here and removed at the end. ``shared`` data passing memory-maps every array
+        (``max_nbytes=0``), ``task`` pickles them with every batch (``max_nbytes=None``).
+        """
+        from joblib import Parallel, delayed
+        from joblib.parallel import LokyBackend
+
+        self._aside = internals.ReusableLokyAside()
+        shm = "/dev/shm" if os.path.isdir("/dev/shm") else None  # memory, as joblib prefers
+        self._folder = tempfile.mkdtemp(prefix=f"foldrace-joblib-{os.getpid()}-", dir=shm)
+        self._close = self._close_joblib
+        parallel = Parallel(
+            n_jobs=self.options.workers,
+            backend=LokyBackend(inner_max_num_threads=self.options.blas_threads),
+            max_nbytes=None if self.spec.data_passing == "task" else 0,
+            mmap_mode="r",
+            temp_folder=self._folder,
+        )
+        self._parallel = parallel.__enter__()
+        parallel(delayed(_noop)() for _ in range(self.options.workers))
+        parallel.timeout = self.options.timeout  # for runs, not for start-up
+        return parallel
+
+    def _close_joblib(self, abort: bool, deadline: float | None) -> None:
+        parallel = getattr(self, "_parallel", None)
+        try:
+            if parallel is not None:
+                parallel.__exit__(None, None, None)
+            self._aside.restore(kill_workers=abort)
+        finally:
+            shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def _noop() -> None:
+    """A task that does nothing: one per worker starts joblib's workers."""

@@ -1,0 +1,211 @@
+"""The options of a run, checked once where user input enters.
+
+:func:`RunOptions.checked` turns what a user gives (``race``, the ``Executor``
+constructor, the CLI) into one frozen :class:`RunOptions`; nothing below it checks them
+again. The checks themselves (``check_workers`` and friends) are here too, for entry points
+that take one option at a time.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import numbers
+import os
+import warnings
+from dataclasses import dataclass
+
+from foldrace.errors import InputError
+
+__all__ = [
+    "DATA_MODES",
+    "DEFAULT_START_METHOD",
+    "RunOptions",
+    "check_blas_threads",
+    "check_count",
+    "check_start_method",
+    "check_timeout",
+    "check_workers",
+    "max_workers",
+    "usable_cpus",
+]
+
+DEFAULT_START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+"""The start method foldrace uses unless told otherwise, set explicitly rather than left to
+the platform (Python 3.14 moved Linux's default from fork to forkserver)."""
+
+DATA_MODES = ("task", "worker", "shared")
+"""How workers get the shared arguments (the data): pickled with every task, once per
+worker through the pool initializer, or through shared memory (see
+:mod:`foldrace.executors.data`)."""
+
+
+def usable_cpus() -> int:
+    """Number of CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def max_workers() -> int:
+    """The largest worker count foldrace accepts: 32 per usable CPU."""
+    return 32 * usable_cpus()
+
+
+def check_count(label: str, value: object, minimum: int, maximum: int | None = None) -> int:
+    """Return ``value`` as an int after checking it is an integer in ``[minimum, maximum]``.
+
+    Raises
+    ------
+    InputError
+        Naming ``label`` and the range expected.
+    """
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Integral)
+        or value < minimum
+        or (maximum is not None and value > maximum)
+    ):
+        expected = f"of at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        raise InputError(f"{label} must be an integer {expected}, got {value!r}")
+    return int(value)
+
+
+def check_workers(workers: object, *, warn: bool = False) -> int:
+    """Return ``workers`` as an int after checking it is a sane worker count.
+
+    With ``warn``, a ``RuntimeWarning`` says when it is above the usable CPU count, where
+    workers share cores.
+
+    Raises
+    ------
+    InputError
+        If ``workers`` is not an integer, is below 1, or is above :func:`max_workers`.
+    """
+    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral):
+        raise InputError(f"workers must be a positive integer, got {workers!r}")
+    count = int(workers)
+    if count < 1:
+        raise InputError(f"workers must be at least 1, got {count}")
+    if count > max_workers():
+        raise InputError(
+            f"workers={count} is more than foldrace allows on this machine "
+            f"({max_workers()}, 32 per usable CPU)"
+        )
+    if warn and count > usable_cpus():
+        warnings.warn(
+            f"workers={count} is more than the {usable_cpus()} usable CPUs: "
+            "workers will share cores",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return count
+
+
+def check_start_method(method: object) -> str:
+    """Return ``method``, or :data:`DEFAULT_START_METHOD` for None, after checking it exists here.
+
+    Raises
+    ------
+    InputError
+        If this platform has no such start method; the message lists the ones it has.
+    """
+    if method is None:
+        return DEFAULT_START_METHOD
+    available = multiprocessing.get_all_start_methods()
+    if method not in available:
+        raise InputError(
+            f"unknown start method {method!r}; this platform has: {', '.join(available)}"
+        )
+    return str(method)
+
+
+def check_blas_threads(threads: object) -> int | None:
+    """Return ``threads`` (inner BLAS/OpenMP threads per worker), or None for no limit.
+
+    Raises
+    ------
+    InputError
+        If ``threads`` is neither None nor a positive integer.
+    """
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 1:
+        raise InputError(f"blas_threads must be a positive integer or None, got {threads!r}")
+    return int(threads)
+
+
+def check_timeout(timeout: object) -> float | None:
+    """Return ``timeout`` as a positive float, or None for no timeout.
+
+    Raises
+    ------
+    InputError
+        If ``timeout`` is not a positive, finite number.
+    """
+    if timeout is None:
+        return None
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, numbers.Real)
+        or not 0 < timeout < math.inf
+    ):
+        raise InputError(f"timeout must be a positive, finite number of seconds, got {timeout!r}")
+    return float(timeout)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What one executor needs besides its configuration, checked: build with :meth:`checked`.
+
+    Attributes
+    ----------
+    workers : int
+        Number of workers.
+    timeout : float or None
+        Seconds one run may take before it raises
+        :class:`~foldrace.errors.TaskTimeoutError`; a last line of defence, not the way
+        failures are normally detected.
+    blas_threads : int or None
+        Inner BLAS/OpenMP threads per worker (threadpoolctl), 1 by default so that
+        ``workers`` workers never run ``workers x cores`` threads; None leaves the
+        libraries' own defaults.
+    address : str or None
+        The cluster to run on, for the cluster backends (``"ray"``, ``"dask"``), as
+        :func:`foldrace.clusters.open_cluster` gives it.
+    chunksize : int or None
+        Tasks per chunk, for the strategies that send tasks in chunks; their own default
+        if None.
+    """
+
+    workers: int = 1
+    timeout: float | None = None
+    blas_threads: int | None = 1
+    address: str | None = None
+    chunksize: int | None = None
+
+    @classmethod
+    def checked(
+        cls,
+        workers: object = 1,
+        *,
+        timeout: object = None,
+        blas_threads: object = 1,
+        address: str | None = None,
+        chunksize: object = None,
+    ) -> RunOptions:
+        """Check every option and return them frozen.
+
+        Raises
+        ------
+        InputError
+            For the first option that is not valid.
+        """
+        return cls(
+            workers=check_workers(workers),
+            timeout=check_timeout(timeout),
+            blas_threads=check_blas_threads(blas_threads),
+            address=address,
+            chunksize=None if chunksize is None else check_count("chunksize", chunksize, 1),
+        )
