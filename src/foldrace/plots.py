@@ -37,9 +37,13 @@ __all__ = [
     "plot_timeline",
     "save_figure",
     "speedup_figure",
+    "write_figure",
 ]
 
 FORMATS = ("png", "svg")
+
+TUTORIAL_OUT = "tutorial-output"
+"""The folder the tutorials write their figures into when given none."""
 
 
 STYLES = {"fold": ("-", "o"), "fold-model": ("--", "s")}
@@ -558,4 +562,21 @@ def save_figure(
             target = Path(f"{os.fspath(path)}.{fmt}")
             group.write(target, lambda handle, f=fmt: fig.savefig(handle, format=f, dpi=150), "wb")
             written.append(target)
+    return written
+
+
+def write_figure(fig: Figure, out: str | os.PathLike[str], name: str) -> list[Path]:
+    """Save ``fig`` as ``out/name.png`` and ``.svg``, making ``out``; say where it went.
+
+    The tutorials' way to keep a figure: :func:`save_figure` into a folder that need not
+    exist yet, then ``wrote out/name.png`` printed. Returns the paths written.
+
+    Raises
+    ------
+    foldrace.files.WriteError
+        If a file cannot be written; nothing is replaced.
+    """
+    Path(out).mkdir(parents=True, exist_ok=True)
+    written = save_figure(fig, Path(out) / name)
+    print(f"wrote {written[0]}")
     return written
