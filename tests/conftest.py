@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import multiprocessing
 import os
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 from sklearn.model_selection import KFold
@@ -39,6 +42,14 @@ def custom_workload() -> Workload:
         folds=KFold(n_splits=4, shuffle=True, random_state=1),
         name="custom",
     )
+
+
+def load_script(path: Path, name: str) -> ModuleType:
+    """Import the file at ``path`` (a script, not part of a package) as module ``name``."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def child_pids(pid: int) -> list[int]:
