@@ -15,7 +15,6 @@ import multiprocessing
 import sys
 
 from foldrace import default_workload, race
-from foldrace.machine import describe_machine, machine_caption
 from foldrace.plots import TUTORIAL_OUT, bar_figure, write_figure
 
 
@@ -44,7 +43,6 @@ def main(out: str = TUTORIAL_OUT, n_samples: int = 1000, repeats: int = 3) -> di
         label="executor",
         title="Pool start-up until every worker is ready, 2 workers",
         xlabel="ms (median)",
-        caption=f"Machine: {machine_caption(describe_machine())}.",
         fmt="{:.0f} ms",
     )
     write_figure(fig, out, "start-methods")

@@ -15,7 +15,6 @@ import sys
 from sklearn.naive_bayes import GaussianNB
 
 from foldrace import Workload, default_workload, race
-from foldrace.machine import describe_machine, machine_caption
 from foldrace.plots import TUTORIAL_OUT, bar_figure, write_figure
 
 
@@ -66,7 +65,6 @@ def main(
         group="samples",
         title="Whole race call (start-up + run + shutdown), 2 workers, naive Bayes",
         xlabel="seconds (median)",
-        caption=f"Machine: {machine_caption(describe_machine())}.",
         fmt="{:.3f} s",
     )
     write_figure(fig, out, "data-passing")

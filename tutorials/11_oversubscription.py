@@ -18,7 +18,6 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 from foldrace import Workload, default_workload, race
 from foldrace.executors import parse_spec
-from foldrace.machine import describe_machine, machine_caption
 from foldrace.plots import TUTORIAL_OUT, bar_figure, write_figure
 from foldrace.testing import inner_threads
 
@@ -69,7 +68,6 @@ def main(
         group="limit",
         title="HistGradientBoosting, 3 folds: inner threads limited to 1, or not",
         xlabel="seconds (median, dispatch + compute)",
-        caption=f"Machine: {machine_caption(describe_machine())}.",
         fmt="{:.2f} s",
     )
     write_figure(fig, out, "oversubscription")

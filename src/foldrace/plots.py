@@ -25,7 +25,7 @@ from foldrace.errors import InputError
 from foldrace.executors import executor_names
 from foldrace.files import AtomicFiles, atomic_files
 from foldrace.limits import equal_task_bound
-from foldrace.machine import machine_caption
+from foldrace.machine import describe_machine, machine_caption
 from foldrace.results import REFERENCE, RaceResult
 
 __all__ = [
@@ -515,14 +515,17 @@ def bar_figure(
     group: str | None = None,
     title: str,
     xlabel: str,
-    caption: str,
+    caption: str | None = None,
     fmt: str = "{:.2f}",
 ) -> Figure:
     """Horizontal bars of ``table[value]`` per ``table[label]``, one panel per ``group``.
 
     For the tutorials' comparisons along one axis (pool kind, start method, data passing,
     BLAS threads): each bar is labelled with its value, and the panels share the x axis.
+    The caption, unless given, names this machine (:func:`foldrace.machine.machine_caption`).
     """
+    if caption is None:
+        caption = f"Machine: {machine_caption(describe_machine())}."
     groups = [(None, table)] if group is None else list(table.groupby(group, sort=False))
     fig = Figure(figsize=(8, 1.2 + 0.42 * len(table) + 0.5 * len(groups)), layout="constrained")
     heights = [len(rows) + 0.8 for _, rows in groups]
