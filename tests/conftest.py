@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import multiprocessing
 import os
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 from sklearn.model_selection import KFold
@@ -41,27 +44,40 @@ def custom_workload() -> Workload:
     )
 
 
-def _zombies() -> list[int]:
-    """Child processes of this one that exited but were never reaped (Linux only)."""
-    me = os.getpid()
-    try:
-        tasks = os.listdir(f"/proc/{me}/task")
-    except FileNotFoundError:
-        return []
-    zombies = []
-    for task in tasks:
+def load_script(path: Path, name: str) -> ModuleType:
+    """Import the file at ``path`` (a script, not part of a package) as module ``name``."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def child_pids(pid: int) -> list[int]:
+    """Child process ids of process ``pid``, started by any of its threads (Linux /proc)."""
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
         try:
-            with open(f"/proc/{me}/task/{task}/children") as handle:
-                children = handle.read().split()
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                found += [int(child) for child in handle.read().split()]
         except FileNotFoundError:  # a thread that has just ended
             continue
-        for child in children:
-            try:
-                with open(f"/proc/{child}/stat") as stat:
-                    if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
-                        zombies.append(int(child))
-            except FileNotFoundError:
-                pass
+    return found
+
+
+def _zombies() -> list[int]:
+    """Child processes of this one that exited but were never reaped (Linux only)."""
+    try:
+        mine = child_pids(os.getpid())
+    except FileNotFoundError:  # no /proc
+        return []
+    zombies = []
+    for child in mine:
+        try:
+            with open(f"/proc/{child}/stat") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    zombies.append(child)
+        except FileNotFoundError:
+            pass
     return zombies
 
 

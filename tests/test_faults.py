@@ -24,6 +24,7 @@ import time
 
 import pytest
 
+from conftest import child_pids
 from foldrace import FoldTaskError, InputError, RaceError, Workload, race
 from foldrace.errors import TaskTimeoutError, WorkerDiedError
 from foldrace.executors import (
@@ -182,14 +183,6 @@ def test_an_unpicklable_workload_says_why_and_what_to_do(small_workload, name, w
     assert started == []  # refused before any pool starts, even the serial run's
 
 
-def _children(pid: int) -> list[int]:
-    children = []
-    for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/children") as handle:
-            children += [int(c) for c in handle.read().split()]
-    return children
-
-
 HELD = textwrap.dedent(
     """
     import os
@@ -242,7 +235,7 @@ def test_ctrl_c_saves_what_was_measured_and_exits_130(tmp_path):
         _wait_for(lambda: re.search(r"\b([3-9]|[1-9]\d+)/\d+ \[", "".join(err)), process)
         (tmp_path / "hold").touch()
         _wait_for(lambda: (tmp_path / "stuck").exists(), process)  # a worker holds a task
-        children = _children(process.pid)
+        children = child_pids(process.pid)
         assert len(children) >= 2, "no running pool"
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from foldrace import RaceResult, plot_speedup, race
-from foldrace.plots import save_figure
+from foldrace.plots import bar_figure, save_figure, write_figure
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +46,27 @@ def test_save_writes_png_and_svg(result, tmp_path):
     assert [p.name for p in paths] == ["speedup.png", "speedup.svg"]
     assert paths[0].read_bytes()[:4] == b"\x89PNG"
     assert b"<svg" in paths[1].read_bytes()[:2000]
+
+
+def test_write_figure_makes_the_folder_and_says_where_it_wrote(result, tmp_path, capsys):
+    out = tmp_path / "new" / "folder"
+    paths = write_figure(plot_speedup(result), out, "speedup")
+    assert paths == [out / "speedup.png", out / "speedup.svg"]
+    assert all(path.stat().st_size > 0 for path in paths)
+    assert capsys.readouterr().out == f"wrote {out / 'speedup.png'}\n"
+
+
+def test_bar_figure_names_the_machine_unless_given_a_caption():
+    import pandas as pd
+
+    from foldrace.machine import describe_machine, machine_caption
+
+    table = pd.DataFrame({"executor": ["serial", "starmap"], "seconds": [1.0, 0.6]})
+    bars = {"value": "seconds", "label": "executor", "title": "t", "xlabel": "s"}
+    machine = f"Machine: {machine_caption(describe_machine())}."
+    caption = bar_figure(table, **bars)._supxlabel.get_text()
+    assert caption.split() == machine.split()  # wrapped to the figure's width
+    assert bar_figure(table, **bars, caption="mine")._supxlabel.get_text() == "mine"
 
 
 def test_timeline_shows_apply_one_task_at_a_time(small_workload):

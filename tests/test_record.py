@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+
+from conftest import load_script
 
 SCRIPT = Path(__file__).resolve().parent.parent / "docs" / "record.py"
 
 
 def _record():
-    spec = importlib.util.spec_from_file_location("record", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT, "record")
 
 
 def test_every_recorded_output_belongs_to_a_tutorial():

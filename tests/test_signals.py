@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import child_pids
 from foldrace import InputError, RaceError, race
 from foldrace.executors import standard_specs
 
@@ -92,7 +93,7 @@ class Run:
     def pool_running(self, within: float = 120.0) -> None:
         """Wait until the run has worker processes (two children or more)."""
         deadline = time.monotonic() + within
-        while len(_children(self.process.pid)) < 2:
+        while len(child_pids(self.process.pid)) < 2:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.kill()
                 pytest.fail(f"never saw a pool start; stderr:\n{self.err}")
@@ -144,17 +145,6 @@ class Run:
             if not found or time.monotonic() > deadline:
                 return found
             time.sleep(0.2)
-
-
-def _children(pid: int) -> list[int]:
-    children = []
-    for task in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{task}/children") as handle:
-                children += [int(c) for c in handle.read().split()]
-        except FileNotFoundError:  # a thread that has just ended
-            pass
-    return children
 
 
 def _session(sid: int) -> list[str]:

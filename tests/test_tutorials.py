@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import load_script
+
 TUTORIALS = Path(__file__).resolve().parents[1] / "tutorials"
 
 
 def load(name: str):
     """Import ``tutorials/NAME.py`` as a module (the file names start with digits)."""
-    spec = importlib.util.spec_from_file_location(f"tutorial_{name}", TUTORIALS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(TUTORIALS / f"{name}.py", f"tutorial_{name}")
 
 
 def test_every_tutorial_has_main_and_a_guard():

@@ -11,14 +11,13 @@ from __future__ import annotations
 import multiprocessing as mp
 import sys
 import time
-from pathlib import Path
 
 from foldrace import default_workload, race
 from foldrace.blog import benchmark_models
-from foldrace.plots import plot_timeline
+from foldrace.plots import TUTORIAL_OUT, plot_timeline, write_figure
 
 
-def main(out: str = "tutorial-output", n_samples: int = 1000) -> dict[str, object]:
+def main(out: str = TUTORIAL_OUT, n_samples: int = 1000) -> dict[str, object]:
     """Time a loop of apply on 2 workers, and draw apply's worker timeline beside apply_async's."""
     workload = default_workload(n_samples=n_samples)
     X, y, folds = workload.X, workload.y, list(workload.folds)
@@ -38,13 +37,12 @@ def main(out: str = "tutorial-output", n_samples: int = 1000) -> dict[str, objec
 
     # --8<-- [start:timeline]
     result = race(workload, executors=["apply", "apply_async"], workers=[2], repeats=1)
-    Path(out).mkdir(parents=True, exist_ok=True)
-    plot_timeline(result, Path(out) / "apply-timeline")
+    timeline = plot_timeline(result)  # a matplotlib Figure: apply-timeline.png below
     # --8<-- [end:timeline]
     busy = result.tasks.query("executor == 'apply'").sort_values("start")
     overlap = any(busy["start"].iloc[1:].to_numpy() < busy["end"].iloc[:-1].to_numpy())
     print(f"apply ever ran two tasks at once: {overlap}")
-    print(f"wrote {Path(out) / 'apply-timeline.png'}")
+    write_figure(timeline, out, "apply-timeline")  # PNG and SVG, then "wrote ..."
     return {"serial": serial_seconds, "apply": apply_seconds, "overlap": overlap}
 
 

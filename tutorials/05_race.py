@@ -14,9 +14,10 @@ import sys
 from pathlib import Path
 
 from foldrace import default_workload, plot_speedup, race
+from foldrace.plots import TUTORIAL_OUT, write_figure
 
 
-def main(out: str = "tutorial-output", n_samples: int = 1000, repeats: int = 3) -> dict:
+def main(out: str = TUTORIAL_OUT, n_samples: int = 1000, repeats: int = 3) -> dict:
     """Race all executors on 1..CPUs workers; print the table and the score check."""
     # --8<-- [start:race]
     workload = default_workload(n_samples=n_samples)
@@ -32,11 +33,9 @@ def main(out: str = "tutorial-output", n_samples: int = 1000, repeats: int = 3) 
     # --8<-- [end:race]
 
     # --8<-- [start:plot]
-    Path(out).mkdir(parents=True, exist_ok=True)
-    plot_speedup(result, Path(out) / "race-speedup")
+    write_figure(plot_speedup(result), out, "race-speedup")  # PNG and SVG
     result.write(Path(out) / "race-results")  # CSV tables and results.json
     # --8<-- [end:plot]
-    print(f"wrote {Path(out) / 'race-speedup.png'}")
     return {"identical": check.identical, "summary": summary}
 
 

@@ -15,11 +15,12 @@ import sys
 from pathlib import Path
 
 from foldrace.benchjson import benchmark_summary, read_benchmark_json
+from foldrace.plots import TUTORIAL_OUT
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def main(out: str = "tutorial-output", rounds: int = 3) -> dict:
+def main(out: str = TUTORIAL_OUT, rounds: int = 3) -> dict:
     """Benchmark serial, starmap and the blog's loop on the seed workload; plot the JSON."""
     Path(out).mkdir(parents=True, exist_ok=True)
     json_path = Path(out).resolve() / "bench.json"

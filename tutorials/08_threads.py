@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from foldrace import default_workload, plot_speedup, race
+from foldrace.plots import TUTORIAL_OUT, write_figure
 
 
-def main(out: str = "tutorial-output", n_samples: int = 1000, repeats: int = 3) -> dict:
+def main(out: str = TUTORIAL_OUT, n_samples: int = 1000, repeats: int = 3) -> dict:
     """Race starmap and submit on processes and on threads; print speedups and pids."""
     # --8<-- [start:race]
     workload = default_workload(n_samples=n_samples)
@@ -44,9 +44,7 @@ def main(out: str = "tutorial-output", n_samples: int = 1000, repeats: int = 3) 
         print(f"{label:>15}: the 3 tasks of one 2-worker run ran in {where}")
     # --8<-- [end:pids]
 
-    Path(out).mkdir(parents=True, exist_ok=True)
-    plot_speedup(result, Path(out) / "threads-speedup")
-    print(f"wrote {Path(out) / 'threads-speedup.png'}")
+    write_figure(plot_speedup(result), out, "threads-speedup")
     two = summary[summary["workers"] == 2].set_index("executor")["speedup"]
     return {"identical": result.check().identical, "speedup": two.to_dict()}
 

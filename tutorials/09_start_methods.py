@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
-from pathlib import Path
 
 from foldrace import default_workload, race
-from foldrace.machine import describe_machine, machine_caption
-from foldrace.plots import bar_figure, save_figure
+from foldrace.plots import TUTORIAL_OUT, bar_figure, write_figure
 
 
-def main(out: str = "tutorial-output", n_samples: int = 1000, repeats: int = 3) -> dict:
+def main(out: str = TUTORIAL_OUT, n_samples: int = 1000, repeats: int = 3) -> dict:
     """Race starmap under every start method; print start-up and speedup per method."""
     # --8<-- [start:race]
     methods = multiprocessing.get_all_start_methods()  # fork, spawn, forkserver on Linux
@@ -45,12 +43,9 @@ def main(out: str = "tutorial-output", n_samples: int = 1000, repeats: int = 3) 
         label="executor",
         title="Pool start-up until every worker is ready, 2 workers",
         xlabel="ms (median)",
-        caption=f"Machine: {machine_caption(describe_machine())}.",
         fmt="{:.0f} ms",
     )
-    Path(out).mkdir(parents=True, exist_ok=True)
-    save_figure(fig, Path(out) / "start-methods")
-    print(f"wrote {Path(out) / 'start-methods.png'}")
+    write_figure(fig, out, "start-methods")
     return {"identical": result.check().identical, "startup_ms": startup.to_dict("records")}
 
 

@@ -11,17 +11,15 @@ Run: ``python tutorials/10_moving_data.py [OUT_DIR] [SIZES...]`` (writes ``data-
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from sklearn.naive_bayes import GaussianNB
 
 from foldrace import Workload, default_workload, race
-from foldrace.machine import describe_machine, machine_caption
-from foldrace.plots import bar_figure, save_figure
+from foldrace.plots import TUTORIAL_OUT, bar_figure, write_figure
 
 
 def main(
-    out: str = "tutorial-output",
+    out: str = TUTORIAL_OUT,
     sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000),
     repeats: int = 3,
 ) -> dict:
@@ -67,17 +65,14 @@ def main(
         group="samples",
         title="Whole race call (start-up + run + shutdown), 2 workers, naive Bayes",
         xlabel="seconds (median)",
-        caption=f"Machine: {machine_caption(describe_machine())}.",
         fmt="{:.3f} s",
     )
-    Path(out).mkdir(parents=True, exist_ok=True)
-    save_figure(fig, Path(out) / "data-passing")
-    print(f"wrote {Path(out) / 'data-passing.png'}")
+    write_figure(fig, out, "data-passing")
     return {"table": table}
 
 
 if __name__ == "__main__":
     main(
-        sys.argv[1] if len(sys.argv) > 1 else "tutorial-output",
+        sys.argv[1] if len(sys.argv) > 1 else TUTORIAL_OUT,
         tuple(int(float(s)) for s in sys.argv[2:]) or (1_000, 100_000, 1_000_000),
     )

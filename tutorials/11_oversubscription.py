@@ -12,20 +12,18 @@ Run: ``python tutorials/11_oversubscription.py [OUT_DIR]`` (writes ``oversubscri
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from foldrace import Workload, default_workload, race
 from foldrace.executors import parse_spec
-from foldrace.machine import describe_machine, machine_caption
-from foldrace.plots import bar_figure, save_figure
+from foldrace.plots import TUTORIAL_OUT, bar_figure, write_figure
 from foldrace.testing import inner_threads
 
 
 def main(
-    out: str = "tutorial-output", n_samples: int = 20_000, repeats: int = 3, max_iter: int = 50
+    out: str = TUTORIAL_OUT, n_samples: int = 20_000, repeats: int = 3, max_iter: int = 50
 ) -> dict:
     """Count inner threads in workers, then race with and without the limit."""
     # --8<-- [start:inside]
@@ -70,12 +68,9 @@ def main(
         group="limit",
         title="HistGradientBoosting, 3 folds: inner threads limited to 1, or not",
         xlabel="seconds (median, dispatch + compute)",
-        caption=f"Machine: {machine_caption(describe_machine())}.",
         fmt="{:.2f} s",
     )
-    Path(out).mkdir(parents=True, exist_ok=True)
-    save_figure(fig, Path(out) / "oversubscription")
-    print(f"wrote {Path(out) / 'oversubscription.png'}")
+    write_figure(fig, out, "oversubscription")
     return {"table": table}
 
 

@@ -13,13 +13,13 @@ Run: ``python tutorials/12_scaling_out.py [OUT_DIR] [tcp://HOST:PORT]``
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from foldrace import default_workload, plot_speedup, race
+from foldrace.plots import TUTORIAL_OUT, write_figure
 
 
 def main(
-    out: str = "tutorial-output",
+    out: str = TUTORIAL_OUT,
     scheduler: str | None = None,
     n_samples: int = 1000,
     repeats: int = 3,
@@ -47,9 +47,7 @@ def main(
     print(table.round(2).rename(columns={"startup_s": "pool ms", "run_s": "run ms"}).to_string())
     # --8<-- [end:costs]
 
-    Path(out).mkdir(parents=True, exist_ok=True)
-    plot_speedup(result, Path(out) / "scaling-out")
-    print(f"wrote {Path(out) / 'scaling-out.png'}")
+    write_figure(plot_speedup(result), out, "scaling-out")
     return {"identical": result.check().identical, "cluster": cluster, "table": table}
 
 

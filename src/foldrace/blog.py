@@ -2,9 +2,9 @@
 
 This is the classic "Parallelizing Model Selection Using the Multiprocessing Library in
 Python" approach: a helper that builds its models, fits them on one fold and returns ROC-AUC
-per model, run serially, through ``Pool.apply_async`` with a result-collecting callback, or
-through ``Pool.starmap``. One change only: the random forest gets ``random_state`` so its
-scores can be compared with foldrace's bit for bit.
+per model, run through ``Pool.apply_async`` with a result-collecting callback, or through
+``Pool.starmap`` (serially, it is a plain loop: tutorial 01). One change only: the random
+forest gets ``random_state`` so its scores can be compared with foldrace's bit for bit.
 
 Its known weaknesses are kept on purpose, for comparison: the callback loop has no
 ``error_callback`` (a failing fold is silently missing) and collects results in completion
@@ -21,7 +21,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-__all__ = ["benchmark_models", "run_apply_async", "run_serial", "run_starmap"]
+__all__ = ["benchmark_models", "run_apply_async", "run_starmap"]
 
 
 # --8<-- [start:benchmark_models]
@@ -45,16 +45,10 @@ def benchmark_models(X: np.ndarray, y: np.ndarray, split: tuple) -> dict[str, fl
 # --8<-- [end:benchmark_models]
 
 
-def run_serial(X: np.ndarray, y: np.ndarray, folds: list) -> list[dict[str, float]]:
-    """One fold after another."""
-    return [benchmark_models(X, y, fold) for fold in folds]
-
-
 def run_apply_async(
     X: np.ndarray, y: np.ndarray, folds: list, processes: int
 ) -> list[dict[str, float]]:
     """``apply_async`` with a callback that appends each result, as the blog writes it."""
-    # --8<-- [start:apply_async]
     results = []
 
     def log_result(result):
@@ -65,7 +59,6 @@ def run_apply_async(
         pool.apply_async(benchmark_models, args=(X, y, fold), callback=log_result)
     pool.close()
     pool.join()
-    # --8<-- [end:apply_async]
     return results
 
 

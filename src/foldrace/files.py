@@ -34,7 +34,6 @@ __all__ = [
     "WriteError",
     "atomic_files",
     "atomic_write",
-    "atomic_writer",
     "check_out_dir",
     "find_latest",
     "prepare_out_dir",
@@ -182,23 +181,6 @@ def atomic_files() -> Iterator[AtomicFiles]:
         if isinstance(exc, OSError):
             raise WriteError(files.current or "?", _reason(exc)) from None
         raise
-
-
-@contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO]:
-    """Open a temporary file beside ``path``; rename it over ``path`` only on success."""
-    target = Path(path)
-    with atomic_files() as files:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        files.current = target
-        files._pending.append((tmp, target))
-        try:
-            handle = os.fdopen(fd, mode)
-        except BaseException:
-            os.close(fd)
-            raise
-        with handle:
-            yield handle
 
 
 def atomic_write(

@@ -25,7 +25,7 @@ from foldrace.errors import InputError
 from foldrace.executors import executor_names
 from foldrace.files import AtomicFiles, atomic_files
 from foldrace.limits import equal_task_bound
-from foldrace.machine import machine_caption
+from foldrace.machine import describe_machine, machine_caption
 from foldrace.results import REFERENCE, RaceResult
 
 __all__ = [
@@ -37,9 +37,13 @@ __all__ = [
     "plot_timeline",
     "save_figure",
     "speedup_figure",
+    "write_figure",
 ]
 
 FORMATS = ("png", "svg")
+
+TUTORIAL_OUT = "tutorial-output"
+"""The folder the tutorials write their figures into when given none."""
 
 
 STYLES = {"fold": ("-", "o"), "fold-model": ("--", "s")}
@@ -511,14 +515,17 @@ def bar_figure(
     group: str | None = None,
     title: str,
     xlabel: str,
-    caption: str,
+    caption: str | None = None,
     fmt: str = "{:.2f}",
 ) -> Figure:
     """Horizontal bars of ``table[value]`` per ``table[label]``, one panel per ``group``.
 
     For the tutorials' comparisons along one axis (pool kind, start method, data passing,
     BLAS threads): each bar is labelled with its value, and the panels share the x axis.
+    The caption, unless given, names this machine (:func:`foldrace.machine.machine_caption`).
     """
+    if caption is None:
+        caption = f"Machine: {machine_caption(describe_machine())}."
     groups = [(None, table)] if group is None else list(table.groupby(group, sort=False))
     fig = Figure(figsize=(8, 1.2 + 0.42 * len(table) + 0.5 * len(groups)), layout="constrained")
     heights = [len(rows) + 0.8 for _, rows in groups]
@@ -558,4 +565,21 @@ def save_figure(
             target = Path(f"{os.fspath(path)}.{fmt}")
             group.write(target, lambda handle, f=fmt: fig.savefig(handle, format=f, dpi=150), "wb")
             written.append(target)
+    return written
+
+
+def write_figure(fig: Figure, out: str | os.PathLike[str], name: str) -> list[Path]:
+    """Save ``fig`` as ``out/name.png`` and ``.svg``, making ``out``; say where it went.
+
+    The tutorials' way to keep a figure: :func:`save_figure` into a folder that need not
+    exist yet, then ``wrote out/name.png`` printed. Returns the paths written.
+
+    Raises
+    ------
+    foldrace.files.WriteError
+        If a file cannot be written; nothing is replaced.
+    """
+    Path(out).mkdir(parents=True, exist_ok=True)
+    written = save_figure(fig, Path(out) / name)
+    print(f"wrote {written[0]}")
     return written
