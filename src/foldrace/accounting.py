@@ -30,6 +30,9 @@ The clocks must be one machine's: a remote cluster's skew ends up in the gaps.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any, cast
+
 import numpy as np
 import pandas as pd
 
@@ -145,10 +148,14 @@ def _serial_times(result: RaceResult) -> dict[tuple[str, int, str], float]:
     tasks = result.tasks
     serial = tasks[tasks["executor"] == REFERENCE]
     medians = serial.groupby(["granularity", "fold", "models"])["duration_s"].median()
-    return {(str(g), int(f), str(m)): float(d) for (g, f, m), d in medians.items()}
+    # A three-level index: its keys are (granularity, fold, models) tuples.
+    items = cast(Iterator[tuple[tuple[Any, Any, Any], Any]], medians.items())
+    return {(str(g), int(f), str(m)): float(d) for (g, f, m), d in items}
 
 
-def _run_parts(run: pd.Series, tasks: pd.DataFrame, serial: dict) -> dict[str, float | int]:
+def _run_parts(
+    run: pd.Series, tasks: pd.DataFrame, serial: dict[tuple[str, int, str], float]
+) -> dict[str, float | int]:
     """The accounting of one run: see the module docstring."""
     workers = int(run["workers"])
     wall = float(run["startup_s"] + run["run_s"] + run["shutdown_s"])

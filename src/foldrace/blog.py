@@ -25,7 +25,9 @@ __all__ = ["benchmark_models", "run_apply_async", "run_starmap"]
 
 
 # --8<-- [start:benchmark_models]
-def benchmark_models(X: np.ndarray, y: np.ndarray, split: tuple) -> dict[str, float]:
+def benchmark_models(
+    X: np.ndarray, y: np.ndarray, split: tuple[np.ndarray, np.ndarray]
+) -> dict[str, float]:
     """Fit the blog's two models on ``split[0]`` and return ROC-AUC on ``split[1]``."""
     X_train, y_train = X[split[0], :], y[split[0]]
     X_test, y_test = X[split[1], :], y[split[1]]
@@ -46,12 +48,12 @@ def benchmark_models(X: np.ndarray, y: np.ndarray, split: tuple) -> dict[str, fl
 
 
 def run_apply_async(
-    X: np.ndarray, y: np.ndarray, folds: list, processes: int
+    X: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]], processes: int
 ) -> list[dict[str, float]]:
     """``apply_async`` with a callback that appends each result, as the blog writes it."""
-    results = []
+    results: list[dict[str, float]] = []
 
-    def log_result(result):
+    def log_result(result: dict[str, float]) -> None:
         results.append(result)
 
     pool = mp.Pool(processes=processes)
@@ -63,7 +65,7 @@ def run_apply_async(
 
 
 def run_starmap(
-    X: np.ndarray, y: np.ndarray, folds: list, processes: int
+    X: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]], processes: int
 ) -> list[dict[str, float]]:
     """``starmap`` over ``(X, y, fold)`` tuples."""
     with mp.Pool(processes=processes) as pool:

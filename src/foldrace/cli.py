@@ -9,6 +9,7 @@ SIGTERM, 129 SIGHUP.
 from __future__ import annotations
 
 import argparse
+import functools
 import multiprocessing
 import os
 import signal
@@ -20,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from enum import IntEnum
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from foldrace.errors import InputError, RaceError, RaceInterrupted, one_line
 from foldrace.executors import (
@@ -81,7 +82,7 @@ def _workers(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _seconds(text: str) -> float:
+def _seconds(text: str) -> float | None:
     try:
         return check_timeout(float(text))
     except (ValueError, InputError):
@@ -587,13 +588,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     paths = [out / "dispatch.csv", out / "startup.csv"]
     with atomic_files() as files:
         for path, table in zip(paths, (dispatch, startup), strict=True):
-            atomic_write(path, lambda handle, t=table: t.to_csv(handle, index=False), files=files)
+            atomic_write(path, functools.partial(table.to_csv, index=False), files=files)
         paths += save_figure(fig, out / "dispatch", files)
     print(f"\nWrote {', '.join(map(str, paths))}")
     return ExitCode.OK
 
 
-def _executor_labels(names: Sequence[str] | None) -> list[str] | None:
+def _executor_labels(names: Sequence[str] | None) -> Sequence[str] | None:
     """The ``--executors`` values, with ``all`` standing for every standard configuration."""
     if names is None or "all" not in names:
         return names
@@ -614,7 +615,14 @@ def _executors(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+def _one_line_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
     print(f"foldrace: warning: {message}", file=sys.stderr if file is None else file)
 
 

@@ -312,7 +312,7 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 def _refresh_ray_config() -> None:
     """Make this process's Ray read its ``RAY_*`` settings again (best effort)."""
     with contextlib.suppress(ImportError, AttributeError):
-        from ray._raylet import Config
+        from ray._raylet import Config  # type: ignore[attr-defined]  # not in ray's stub
 
         Config.initialize("")
 
@@ -439,7 +439,9 @@ def _open_ray(workers: int, address: str | None) -> Iterator[Cluster]:
                 stacklevel=3,
             )
         cpus = int(ray.cluster_resources().get("CPU", 0))
-        gcs = context.address_info.get("gcs_address") or address or "local"
+        # A Ray Client address (ray://) gives a ClientContext, which has no address_info.
+        info: dict[str, str | None] = getattr(context, "address_info", {})
+        gcs = info.get("gcs_address") or address or "local"
         yield Cluster("ray", gcs, address is None, time.perf_counter() - started, cpus)
     finally:
         with deferred():

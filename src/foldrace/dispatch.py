@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -25,7 +26,7 @@ def noop(item: object) -> object:
     return item
 
 
-def variants(executors: Iterable[str] | None = None) -> list[tuple[str, str, dict]]:
+def variants(executors: Iterable[str] | None = None) -> list[tuple[str, str, dict[str, Any]]]:
     """(executor, variant label, constructor options): each executor once, chunked ones twice.
 
     ``executors`` are labels (every strategy on every local backend if omitted). The chunked
@@ -33,7 +34,7 @@ def variants(executors: Iterable[str] | None = None) -> list[tuple[str, str, dic
     which sends every task on its own.
     """
     labels = [s.label for s in standard_specs()] if executors is None else list(executors)
-    chosen = []
+    chosen: list[tuple[str, str, dict[str, Any]]] = []
     for label in labels:
         spec = parse_spec(label)
         chosen.append((spec.label, "default", {}))

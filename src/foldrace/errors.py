@@ -8,6 +8,11 @@ executor, the worker count and, where known, the fold, with the original error c
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # foldrace.results imports this module
+    from foldrace.results import RaceResult
+
 __all__ = [
     "FoldTaskError",
     "FoldraceError",
@@ -146,6 +151,6 @@ class RaceInterrupted(KeyboardInterrupt):
     ``meta["complete"]`` is False.
     """
 
-    def __init__(self, result: object) -> None:
+    def __init__(self, result: RaceResult) -> None:
         super().__init__("race interrupted")
         self.result = result

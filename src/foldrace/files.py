@@ -128,7 +128,7 @@ class AtomicFiles:
         self.current: Path | None = None
 
     def write(
-        self, path: str | os.PathLike[str], write: Callable[[IO], object], mode: str = "w"
+        self, path: str | os.PathLike[str], write: Callable[[IO[Any]], object], mode: str = "w"
     ) -> Path:
         """Call ``write(handle)`` on a temporary file that becomes ``path`` with the set."""
         target = Path(path)
@@ -185,7 +185,7 @@ def atomic_files() -> Iterator[AtomicFiles]:
 
 def atomic_write(
     path: str | os.PathLike[str],
-    write: Callable[[IO], object],
+    write: Callable[[IO[Any]], object],
     mode: str = "w",
     files: AtomicFiles | None = None,
 ) -> Path:

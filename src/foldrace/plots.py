@@ -8,9 +8,11 @@ display needed) and saved as PNG and SVG, each file written atomically.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import textwrap
 from pathlib import Path
+from typing import Any, cast
 
 import pandas as pd
 from matplotlib import colormaps
@@ -103,7 +105,7 @@ def draw_speedup(ax: Axes, summary: pd.DataFrame, *, cpus: int | None = None) ->
         if bound.empty:
             continue
         n_tasks = int(bound["n_tasks"].iloc[0])
-        style, _ = STYLES.get(granularity, ("-", "o"))
+        style, _ = STYLES.get(str(granularity), ("-", "o"))
         ax.plot(
             bound["workers"],
             bound["bound"],
@@ -127,9 +129,10 @@ def draw_speedup(ax: Axes, summary: pd.DataFrame, *, cpus: int | None = None) ->
             fontsize=9,
         )
     predicted_shown = disturbed_shown = False
-    for (granularity, name), cell in summary[summary["executor"] != REFERENCE].groupby(
+    for key, cell in summary[summary["executor"] != REFERENCE].groupby(
         ["granularity", "executor"], sort=False
     ):
+        granularity, name = cast(tuple[str, str], key)
         cell = cell.sort_values("workers")
         style, marker = STYLES.get(granularity, ("-", "o"))
         label = f"{name}, per {granularity}" if several else name
@@ -526,7 +529,9 @@ def bar_figure(
     """
     if caption is None:
         caption = f"Machine: {machine_caption(describe_machine())}."
-    groups = [(None, table)] if group is None else list(table.groupby(group, sort=False))
+    groups: list[tuple[Any, pd.DataFrame]] = (
+        [(None, table)] if group is None else list(table.groupby(group, sort=False))
+    )
     fig = Figure(figsize=(8, 1.2 + 0.42 * len(table) + 0.5 * len(groups)), layout="constrained")
     heights = [len(rows) + 0.8 for _, rows in groups]
     axes = fig.subplots(len(groups), 1, sharex=True, squeeze=False, height_ratios=heights)[:, 0]
@@ -563,7 +568,7 @@ def save_figure(
     with contextlib.nullcontext(files) if files is not None else atomic_files() as group:
         for fmt in FORMATS:
             target = Path(f"{os.fspath(path)}.{fmt}")
-            group.write(target, lambda handle, f=fmt: fig.savefig(handle, format=f, dpi=150), "wb")
+            group.write(target, functools.partial(fig.savefig, format=fmt, dpi=150), "wb")
             written.append(target)
     return written
 

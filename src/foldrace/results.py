@@ -20,12 +20,14 @@ output folder (its ``latest`` run) into the file to read.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, SupportsInt, cast
 
 import numpy as np
 import pandas as pd
@@ -217,7 +219,9 @@ def disturbance(cell: Any) -> str:
     return ""
 
 
-def _frame(rows: list[dict[str, Any]] | list[tuple], columns: tuple[str, ...]) -> pd.DataFrame:
+def _frame(
+    rows: list[dict[str, Any]] | list[tuple[Any, ...]], columns: tuple[str, ...]
+) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(columns))
 
 
@@ -276,7 +280,7 @@ def _granularity(value: Any) -> str | None:
     return f"must be one of {', '.join(GRANULARITIES)}"
 
 
-def _integer(minimum: int | None):
+def _integer(minimum: int | None) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
         if _is_int(value) and (minimum is None or value >= minimum):
             return None
@@ -455,7 +459,9 @@ class RaceResult:
     @classmethod
     def from_runs(cls, runs: list[Run], meta: dict[str, Any]) -> RaceResult:
         """Build the tables from timed runs."""
-        timings, tasks, scores = [], [], []
+        timings: list[tuple[Any, ...]] = []
+        tasks: list[tuple[Any, ...]] = []
+        scores: list[tuple[Any, ...]] = []
         for run in runs:
             key = (run.granularity, run.executor, run.workers, run.repeat)
             total = run.startup_s + run.run_s + run.shutdown_s
@@ -621,7 +627,7 @@ class RaceResult:
         base = reference["run_s"].reindex(where).to_numpy()
         base_total = reference["total_s"].reindex(where).to_numpy()
         makespans = {
-            key: best_makespan(group["duration_s"].tolist(), int(key[2]))
+            key: best_makespan(group["duration_s"].tolist(), int(cast(SupportsInt, key[2])))
             for key, group in self.tasks.groupby(list(RUN_KEY), sort=False)
             if len(group)
         }
@@ -705,9 +711,7 @@ class RaceResult:
         paths["results"] = out / "results.json"
         with contextlib.nullcontext(files) if files is not None else atomic_files() as group:
             for name, table in tables.items():
-                atomic_write(
-                    paths[name], lambda handle, t=table: t.to_csv(handle, index=False), files=group
-                )
+                atomic_write(paths[name], functools.partial(table.to_csv, index=False), files=group)
             write_json(paths["results"], self.to_dict(), files=group)
         return paths
 

@@ -119,6 +119,7 @@ def _keyword_arguments(text: str, arguments: str) -> dict[str, Any]:
         raise InputError(f"--model {text!r}: only key=value arguments are accepted")
     kwargs: dict[str, Any] = {}
     for keyword in call.keywords:
+        assert keyword.arg is not None  # ``**mapping`` arguments are refused above
         if keyword.arg in kwargs:
             raise InputError(f"--model {text!r}: {keyword.arg!r} is given twice; give it once")
         try:

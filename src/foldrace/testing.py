@@ -29,7 +29,8 @@ __all__ = [
 ]
 
 
-class SlowClassifier(ClassifierMixin, BaseEstimator):
+# scikit-learn ships no type information, so its base classes are ``Any`` to mypy.
+class SlowClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """A logistic regression whose ``fit`` first sleeps in proportion to the training size.
 
     Parameters
@@ -83,11 +84,13 @@ class SlowClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities of the fitted logistic regression."""
-        return self.model_.predict_proba(X)
+        proba: np.ndarray = self.model_.predict_proba(X)
+        return proba
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted classes of the fitted logistic regression."""
-        return self.model_.predict(X)
+        classes: np.ndarray = self.model_.predict(X)
+        return classes
 
 
 class FailingClassifier(SlowClassifier):

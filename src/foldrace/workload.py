@@ -215,7 +215,9 @@ class Workload:
             checked.append((train, test))
         return tuple(checked)
 
-    def _split(self, splitter: Any, y: np.ndarray, counts: tuple[np.ndarray, np.ndarray]) -> list:
+    def _split(
+        self, splitter: Any, y: np.ndarray, counts: tuple[np.ndarray, np.ndarray]
+    ) -> list[Any]:
         n_splits = splitter.get_n_splits(self.X, y) if hasattr(splitter, "get_n_splits") else None
         if n_splits is not None and n_splits < 2:
             raise InputError(f"folds: at least 2 are needed, got {n_splits}")
