@@ -21,7 +21,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, Self
 
-from foldrace.errors import InputError
+from foldrace.errors import InputError, TaskTimeoutError
 from foldrace.executors.backends import BACKENDS, Backend
 from foldrace.executors.options import DATA_MODES, RunOptions
 from foldrace.executors.spec import ExecutorSpec
@@ -175,6 +175,12 @@ class Executor(ABC):
         """Seconds left before the current run's deadline, or None without one."""
         deadline = self._deadline
         return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+    def timed_out(self) -> TaskTimeoutError:
+        """The error for a run past its deadline (only a run with a timeout has one)."""
+        timeout = self.options.timeout
+        assert timeout is not None
+        return TaskTimeoutError(timeout)
 
     def run(self, fn: Callable[..., Any], items: Iterable[Any]) -> list[Any]:
         """Call ``fn(*common, item)`` for every item; return the results in item order.

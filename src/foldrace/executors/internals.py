@@ -148,11 +148,11 @@ def attach_untracked(name: str) -> shared_memory.SharedMemory:
     3.11 and 3.12).
     """
     if sys.version_info >= (3, 13):
-        return shared_memory.SharedMemory(name, track=False)  # type: ignore[call-arg]
+        return shared_memory.SharedMemory(name, track=False)
     from multiprocessing import resource_tracker
 
     register = resource_tracker.register
-    resource_tracker.register = lambda *args, **kwargs: None  # type: ignore[assignment]
+    resource_tracker.register = lambda *args, **kwargs: None
     try:
         return shared_memory.SharedMemory(name)
     finally:

@@ -118,9 +118,13 @@ def expand_specs(
     InputError
         For unknown names or values, or a label that leaves nothing to run.
     """
+    given = {
+        "backend": None if backends is None else list(backends),
+        "start_method": None if start_methods is None else list(start_methods),
+        "data_passing": None if data_passing is None else list(data_passing),
+    }  # read once: generators too
     known = _axis_values()
-    grid = {"backend": backends, "start_method": start_methods, "data_passing": data_passing}
-    for axis, values in grid.items():
+    for axis, values in given.items():
         for value in values or ():
             if value not in known[axis]:
                 raise InputError(
@@ -129,13 +133,12 @@ def expand_specs(
     specs: dict[str, ExecutorSpec] = {}
     for text in executors:
         strategy, axes = _split(text)
+        grid: list[list[str | None]] = [
+            [*values] if values else [None] for values in given.values()
+        ]
         found = [
             _of(strategy, axes, backend=kind, start_method=method, data_passing=mode)
-            for kind, method, mode in itertools.product(
-                list(backends or [None]),
-                list(start_methods or [None]),
-                list(data_passing or [None]),
-            )
+            for kind, method, mode in itertools.product(*grid)
         ]
         kept = [spec for spec in found if spec is not None]
         if not kept:

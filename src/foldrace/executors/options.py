@@ -64,8 +64,8 @@ def check_count(label: str, value: object, minimum: int, maximum: int | None = N
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Integral)
-        or value < minimum
-        or (maximum is not None and value > maximum)
+        or int(value) < minimum
+        or (maximum is not None and int(value) > maximum)
     ):
         expected = f"of at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
         raise InputError(f"{label} must be an integer {expected}, got {value!r}")
@@ -149,7 +149,7 @@ def check_timeout(timeout: object) -> float | None:
     if (
         isinstance(timeout, bool)
         or not isinstance(timeout, numbers.Real)
-        or not 0 < timeout < math.inf
+        or not 0 < float(timeout) < math.inf
     ):
         raise InputError(f"timeout must be a positive, finite number of seconds, got {timeout!r}")
     return float(timeout)

@@ -88,6 +88,7 @@ class DaskBackend(Backend):
 
     def _connect(self) -> Any:
         distributed = self.import_library()
+        assert distributed is not None  # library is set
         self._close = self._disconnect
         self.client = client = distributed.Client(self.options.address, timeout="30s")
         self.submitted: list[Any] = []

@@ -103,7 +103,7 @@ class ProcessBackend(Backend):
         """A ``multiprocessing.Pool``, every worker started."""
         self._close = self._close_pool
         initializer, initargs, gate, context = self._initializer()
-        pool = context.Pool(self.options.workers, initializer, initargs)
+        pool: multiprocessing.pool.Pool = context.Pool(self.options.workers, initializer, initargs)
         self._pool = pool
         self.processes = internals.pool_processes(pool)
         gate.wait(lambda: self.processes, self.spec.start_method)

@@ -8,6 +8,7 @@ backend (:mod:`foldrace.executors.backends`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from foldrace.executors.strategies.waiting import PoolStrategy
@@ -31,6 +32,6 @@ class ApplyExecutor(PoolStrategy):
         through :meth:`~.waiting.PoolStrategy.get`, which watches the workers.
         """
         return [
-            self.get(pool.apply_async(fn, (*common, item)), lambda i=index: (i,))
+            self.get(pool.apply_async(fn, (*common, item)), partial(tuple, (index,)))
             for index, item in enumerate(items)
         ]

@@ -43,5 +43,7 @@ def gather_in_order(futures: list[Any], timeout: float | None) -> list[Any]:
         for future in as_completed(futures, timeout=timeout):
             results[index[future.key]] = future.result()
     except (TimeoutError, DaskTimeout):
+        if timeout is None:
+            raise
         raise TaskTimeoutError(timeout) from None
     return [results[i] for i in range(len(futures))]

@@ -61,7 +61,7 @@ def _recording(executor: Any) -> Iterator[list[cf.Future[Any]]]:
     submit = executor.submit
 
     def recorded(*args: Any, **kwargs: Any) -> cf.Future[Any]:
-        future = submit(*args, **kwargs)
+        future: cf.Future[Any] = submit(*args, **kwargs)
         futures.append(future)
         return future
 

@@ -49,27 +49,24 @@ class SerialExecutor(Executor):
             for item in items:
                 results.append(fn(*common, item))
                 if self.remaining() == 0.0:
-                    raise TaskTimeoutError(self.timeout)
+                    raise self.timed_out()
             return results
 
 
 @contextlib.contextmanager
 def _alarm(timeout: float | None) -> Iterator[None]:
     """Raise :class:`TaskTimeoutError` in this thread after ``timeout`` seconds, if possible."""
-    usable = (
-        timeout is not None
-        and hasattr(signal, "setitimer")
-        and threading.current_thread() is threading.main_thread()
-    )
-    if not usable:
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if timeout is None or not usable:
         yield
         return
+    seconds = timeout
 
     def expire(signum: int, frame: object) -> None:
-        raise TaskTimeoutError(timeout)
+        raise TaskTimeoutError(seconds)
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, timeout)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from foldrace.errors import TaskTimeoutError
 from foldrace.executors import internals
 from foldrace.executors.backends.base import POLL_SECONDS
 from foldrace.executors.base import Executor
@@ -50,7 +49,7 @@ class PoolStrategy(Executor):
         while not done(POLL_SECONDS):
             self.backend.check_alive(pending)
             if deadline is not None and time.monotonic() > deadline:
-                raise TaskTimeoutError(self.timeout)
+                raise self.timed_out()
 
     def get(self, result: Any, pending: Callable[[], tuple[int, ...]] = tuple) -> Any:
         """Wait safely for one ``AsyncResult`` and return its value (or raise its error).
@@ -86,6 +85,6 @@ class FuturesStrategy(Executor):
         try:
             yield
         except cf.TimeoutError:
-            raise TaskTimeoutError(self.timeout) from None
+            raise self.timed_out() from None
         except BrokenProcessPool as exc:
             raise self.backend.died(tuple(sorted(unfinished()))) from exc
