@@ -27,9 +27,9 @@ def test_dispatch(benchmark, executor, variant, options):
     spec = parse_spec(executor)
     workers = WORKERS if spec.executor_class.parallel else 1
     benchmark.group = f"dispatch: {N_TASKS} trivial tasks"
-    with spec.build(workers, **options) as pool:  # start-up is not part of this measure
+    with spec.build(workers, **options) as running:  # start-up is not part of this measure
         results = benchmark.pedantic(
-            pool.run, args=(noop, (), range(N_TASKS)), rounds=5, warmup_rounds=1
+            running.run, args=(noop, range(N_TASKS)), rounds=5, warmup_rounds=1
         )
     assert results == list(range(N_TASKS))
     benchmark.extra_info.update(

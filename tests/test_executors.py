@@ -305,3 +305,40 @@ def test_a_chunksize_is_refused_where_no_chunks_are_sent(name):
 def test_bad_chunk_sizes_are_refused(chunksize):
     with pytest.raises(InputError, match="chunksize must be an integer of at least 1"):
         parse_spec("map").build(1, chunksize=chunksize)
+
+
+USERS_JOBLIB = """
+import json, os, time
+from joblib import Parallel, delayed
+from foldrace import benchmark_fold, default_workload
+from foldrace.executors import parse_spec
+
+def pid(_):
+    time.sleep(0.2)  # both workers take a task
+    return os.getpid()
+
+if __name__ == "__main__":
+    before = set(Parallel(n_jobs=2)(delayed(pid)(i) for i in range(4)))
+    workload = default_workload(n_samples=200)
+    with parse_spec("joblib").build(2).bind(workload.common_args) as executor:
+        ours = {r.pid for r in executor.run(benchmark_fold, workload.tasks())}
+    after = set(Parallel(n_jobs=2)(delayed(pid)(i) for i in range(4)))
+    print(json.dumps([sorted(before), sorted(ours), sorted(after)]))
+"""
+
+
+def test_joblib_leaves_the_users_own_reusable_workers_running(tmp_path):
+    """scikit-learn's n_jobs reuses loky's one set of workers: a race must not stop them."""
+    import json
+    import subprocess
+    import sys
+
+    script = tmp_path / "users_joblib.py"
+    script.write_text(USERS_JOBLIB)
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True
+    )
+    before, ours, after = json.loads(done.stdout.splitlines()[-1])
+    assert len(before) == 2
+    assert after == before, "the user's workers were stopped and started again"
+    assert set(ours).isdisjoint(before), "the race must run on workers of its own"

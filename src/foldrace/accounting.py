@@ -31,12 +31,15 @@ The clocks must be one machine's: a remote cluster's skew ends up in the gaps.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
 
-from foldrace.results import REFERENCE, RUN_KEY, RaceResult
+from foldrace.keys import REFERENCE, RUN_KEY
+
+if TYPE_CHECKING:
+    from foldrace.results import RaceResult
 
 __all__ = [
     "ACCOUNT_COLUMNS",

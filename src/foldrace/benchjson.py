@@ -21,9 +21,9 @@ from matplotlib.figure import Figure
 
 from foldrace.errors import InputError
 from foldrace.files import read_json
+from foldrace.keys import REFERENCE
 from foldrace.machine import machine_caption
 from foldrace.results import (
-    REFERENCE,
     _granularity,
     _integer,
     _record_problem,

@@ -55,8 +55,9 @@ from foldrace.executors.data import SharedData, call_with_worker_data, payload_b
 from foldrace.executors.options import check_blas_threads, check_count, check_timeout
 from foldrace.fold import FoldResult, FoldTask, benchmark_fold
 from foldrace.interrupts import StopSignals, stop_received
+from foldrace.keys import REFERENCE
 from foldrace.machine import describe_machine, machine_state
-from foldrace.results import REFERENCE, RaceResult, Run
+from foldrace.results import RaceResult, Run
 from foldrace.workload import GRANULARITIES, Workload, default_workload
 
 __all__ = [

@@ -26,9 +26,10 @@ from foldrace.accounting import PARTS, account, median_repeat, worker_lanes
 from foldrace.errors import InputError
 from foldrace.executors import executor_names
 from foldrace.files import AtomicFiles, atomic_files
+from foldrace.keys import REFERENCE
 from foldrace.limits import equal_task_bound
 from foldrace.machine import describe_machine, machine_caption
-from foldrace.results import REFERENCE, RaceResult
+from foldrace.results import RaceResult
 
 __all__ = [
     "accounting_figure",

@@ -43,6 +43,7 @@ from foldrace.files import (
     write_json,
 )
 from foldrace.fold import FoldResult
+from foldrace.keys import REFERENCE, RUN_KEY
 from foldrace.limits import best_makespan, granularity_bound, ideal_speedup
 from foldrace.schedule import SCHEDULES, predicted_speedup
 from foldrace.workload import GRANULARITIES
@@ -65,10 +66,6 @@ RESULTS_KIND = "foldrace.race"
 RESULTS_FORMAT = 1
 """The ``format`` of the results JSON this version writes and reads."""
 
-REFERENCE = "serial"
-"""The executor whose times and scores every other executor is compared with."""
-
-RUN_KEY = ("granularity", "executor", "workers", "repeat")
 TIMING_COLUMNS = (*RUN_KEY, "started", "startup_s", "run_s", "shutdown_s", "total_s")
 TASK_COLUMNS = (*RUN_KEY, "task", "fold", "models", "pid", "start", "end", "duration_s")
 SCORE_COLUMNS = (*RUN_KEY, "fold", "model", "score")

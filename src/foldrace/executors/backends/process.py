@@ -21,10 +21,16 @@ from collections.abc import Callable
 from typing import Any
 
 from foldrace.errors import WorkerDiedError
-from foldrace.executors import internals
 from foldrace.executors.backends.base import STARTUP_SECONDS, Backend, StartupGate
 from foldrace.executors.data import SharedData, set_worker_data
 from foldrace.executors.inner_threads import limit_inner_threads, limit_threads_here
+from foldrace.executors.internals import (
+    ReusableLokyAside,
+    executor_processes,
+    kill_executor_workers,
+    pool_processes,
+    terminate_pool,
+)
 from foldrace.executors.options import DATA_MODES, DEFAULT_START_METHOD
 
 __all__ = ["ProcessBackend", "start_worker"]
@@ -104,18 +110,18 @@ class ProcessBackend(Backend):
         self._close = self._close_pool
         initializer, initargs, gate, context = self._initializer()
         pool: multiprocessing.pool.Pool = context.Pool(self.options.workers, initializer, initargs)
-        self._pool = pool
-        self.processes = internals.pool_processes(pool)
+        self._live_pool = pool
+        self.processes = pool_processes(pool)
         gate.wait(lambda: self.processes, self.spec.start_method)
         return pool
 
     def _close_pool(self, abort: bool, deadline: float | None) -> None:
-        pool = getattr(self, "_pool", None)
+        pool = getattr(self, "_live_pool", None)
         try:
             if pool is None:
                 return
             if abort:
-                internals.terminate_pool(pool, self.processes)
+                terminate_pool(pool, self.processes)
             else:
                 pool.close()
             pool.join()
@@ -132,7 +138,7 @@ class ProcessBackend(Backend):
         self._executor = executor
         # forked from this thread, whose OpenMP limit they inherit
         held = [executor.submit(hold_until_all_started) for _ in range(self.options.workers)]
-        self.processes = internals.executor_processes(executor)
+        self.processes = executor_processes(executor)
         gate.wait(lambda: self.processes, self.spec.start_method)
         cf.wait(held)
         return executor
@@ -145,7 +151,7 @@ class ProcessBackend(Backend):
             if abort:
                 # Kill first: the executor's manager thread then sees a broken pool, reaps
                 # every worker and fails what is queued; joining it leaves nothing behind.
-                internals.kill_executor_workers(executor, self.processes)
+                kill_executor_workers(executor, self.processes)
                 executor.shutdown(wait=True, cancel_futures=True)
             else:
                 executor.shutdown(wait=True)
@@ -202,7 +208,7 @@ class ProcessBackend(Backend):
         from joblib import Parallel, delayed
         from joblib.parallel import LokyBackend
 
-        self._aside = internals.ReusableLokyAside()
+        self._aside = ReusableLokyAside()
         shm = "/dev/shm" if os.path.isdir("/dev/shm") else None  # memory, as joblib prefers
         self._folder = tempfile.mkdtemp(prefix=f"foldrace-joblib-{os.getpid()}-", dir=shm)
         self._close = self._close_joblib

@@ -44,11 +44,11 @@ class RayBackend(Backend):
         elif self.spec.data_passing == "shared":
             data = ray_handles(self.common)
         initargs = (self.options.blas_threads, data)
-        self._pool = Pool(self.options.workers, start_ray_worker, initargs)
-        return self._pool
+        self._live_pool = Pool(self.options.workers, start_ray_worker, initargs)
+        return self._live_pool
 
     def _close_pool(self, abort: bool, deadline: float | None) -> None:
-        pool = getattr(self, "_pool", None)
+        pool = getattr(self, "_live_pool", None)
         if pool is None:
             return
         if abort:

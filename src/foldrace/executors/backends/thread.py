@@ -18,9 +18,11 @@ from collections.abc import Callable, Sequence
 from multiprocessing.pool import ThreadPool
 from typing import Any
 
-from foldrace.executors import internals
 from foldrace.executors.backends.base import POLL_SECONDS, STARTUP_SECONDS, Backend, StartupGate
 from foldrace.executors.inner_threads import limit_threads_here
+from foldrace.executors.internals import (
+    release_at_exit,
+)
 from foldrace.interrupts import signals_received
 
 __all__ = ["ThreadBackend", "join_threads", "threads_left_behind"]
@@ -65,12 +67,12 @@ class ThreadBackend(Backend):
         """A ``ThreadPool``, every worker thread started."""
         self._close = self._close_pool
         gate, initargs = self._start()
-        self._pool = pool = ThreadPool(self.options.workers, start_thread, initargs)
+        self._live_pool = pool = ThreadPool(self.options.workers, start_thread, initargs)
         gate.wait(list, None)
         return pool
 
     def _close_pool(self, abort: bool, deadline: float | None) -> None:
-        pool = getattr(self, "_pool", None)
+        pool = getattr(self, "_live_pool", None)
         try:
             if pool is None:
                 return
@@ -111,7 +113,7 @@ class ThreadBackend(Backend):
             if abort:
                 executor.shutdown(wait=False, cancel_futures=True)
                 join_threads(self.threads, deadline)
-                internals.release_at_exit(t for t in self.threads if t.is_alive())
+                release_at_exit(t for t in self.threads if t.is_alive())
             else:
                 executor.shutdown(wait=True)
         finally:

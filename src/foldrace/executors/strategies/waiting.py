@@ -17,9 +17,11 @@ from collections.abc import Callable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from foldrace.executors import internals
 from foldrace.executors.backends.base import POLL_SECONDS
 from foldrace.executors.base import Executor
+from foldrace.executors.internals import (
+    map_failure,
+)
 
 __all__ = ["FuturesStrategy", "PoolStrategy"]
 
@@ -56,15 +58,15 @@ class PoolStrategy(Executor):
 
         A ``map``/``starmap`` result only becomes ready once every chunk is back, even
         after one has failed; the first failure is raised as soon as it is recorded
-        (:func:`~foldrace.executors.internals.map_failure`).
+        (:func:`~foldrace.executors.map_failure`).
         """
 
         def done(seconds: float) -> bool:
             result.wait(seconds)
-            return bool(result.ready()) or internals.map_failure(result) is not None
+            return bool(result.ready()) or map_failure(result) is not None
 
         self.wait(done, pending)
-        failure = None if result.ready() else internals.map_failure(result)
+        failure = None if result.ready() else map_failure(result)
         if failure is not None:
             raise failure
         return result.get()
