@@ -159,7 +159,7 @@ def test_executors_command_lists_the_registry(capsys):
     assert main(["executors"]) == ExitCode.OK
     lines = capsys.readouterr().out.splitlines()
     listed = [line.split()[0] for line in lines[1 : 1 + len(executor_names())]]
-    assert lines[0].split()[:3] == ["executor", "family", "pools"]
+    assert lines[0].split()[:3] == ["executor", "family", "backends"]
     assert listed == list(executor_names())
     assert "starmap/spawn/shared" in lines[-1]
 
@@ -168,7 +168,7 @@ def test_run_races_the_axes_given(tmp_path, capsys):
     out = tmp_path / "out"
     code = main(
         [
-            "run", "--executors", "starmap", "submit/thread", "--pools", "process", "thread",
+            "run", "--executors", "starmap", "submit/thread", "--backends", "process", "thread",
             "--data-passing", "task", "shared", "--workers", "2", "--repeats", "1",
             "--samples", "300", "--quiet", "--no-plot", "--out", str(out),
         ]
@@ -186,8 +186,9 @@ def test_run_races_the_axes_given(tmp_path, capsys):
     [
         (["--executors", "map/nope"], "unknown option 'nope' in executor 'map/nope'"),
         (["--executors", "joblib/worker"], "offers data passing task, shared"),
-        (["--executors", "joblib", "--pools", "thread"], "offers none of the chosen pools"),
-        (["--pools", "greenlet"], "invalid choice: 'greenlet'"),
+        (["--executors", "joblib", "--backends", "thread"], "offers none of the chosen backends"),
+        (["--backends", "greenlet"], "invalid choice: 'greenlet'"),
+        (["--start-method", "fork-bomb"], "invalid choice: 'fork-bomb'"),
     ],
 )
 def test_bad_executor_options_exit_2_with_one_line(tmp_path, capsys, arguments, message):

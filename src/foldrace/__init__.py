@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from foldrace.bounds import best_makespan, granularity_bound, ideal_speedup
 from foldrace.errors import (
     FoldraceError,
     FoldTaskError,
@@ -32,7 +33,6 @@ from foldrace.executors import (
 )
 from foldrace.fold import FoldResult, FoldTask, benchmark_fold, mean_scores
 from foldrace.harness import race
-from foldrace.limits import best_makespan, granularity_bound, ideal_speedup
 from foldrace.results import RaceResult, ScoreCheck
 from foldrace.workload import ROC_AUC, Workload, default_models, default_workload
 

@@ -332,7 +332,7 @@ def build_workload(args: argparse.Namespace) -> Workload:
     """
     from sklearn.model_selection import StratifiedKFold
 
-    from foldrace.specs import load_csv, parse_models
+    from foldrace.loaders import load_csv, parse_models
     from foldrace.workload import default_workload
 
     def given(*names: str) -> list[str]:
@@ -382,7 +382,7 @@ def build_workload(args: argparse.Namespace) -> Workload:
 
 def _call_workload(spec: str) -> Workload:
     """Call the ``module:function`` that ``--workload`` names; it must return a Workload."""
-    from foldrace.specs import load_object
+    from foldrace.loaders import load_object
 
     factory = load_object(spec)
     if not callable(factory):

@@ -23,11 +23,11 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from foldrace.accounting import PARTS, account, median_repeat, worker_lanes
+from foldrace.bounds import equal_task_bound
 from foldrace.errors import InputError
 from foldrace.executors import executor_names
 from foldrace.files import AtomicFiles, atomic_files
 from foldrace.keys import REFERENCE
-from foldrace.limits import equal_task_bound
 from foldrace.machine import describe_machine, machine_caption
 from foldrace.results import RaceResult
 
@@ -524,7 +524,7 @@ def bar_figure(
 ) -> Figure:
     """Horizontal bars of ``table[value]`` per ``table[label]``, one panel per ``group``.
 
-    For the tutorials' comparisons along one axis (pool kind, start method, data passing,
+    For the tutorials' comparisons along one axis (backend, start method, data passing,
     BLAS threads): each bar is labelled with its value, and the panels share the x axis.
     The caption, unless given, names this machine (:func:`foldrace.machine.machine_caption`).
     """

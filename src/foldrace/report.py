@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from foldrace.limits import equal_task_bound
+from foldrace.bounds import equal_task_bound
 from foldrace.results import RaceResult
 
 __all__ = ["aligned", "format_bound", "format_scores", "format_summary"]

@@ -32,6 +32,7 @@ from typing import Any, SupportsInt, cast
 import numpy as np
 import pandas as pd
 
+from foldrace.bounds import best_makespan, granularity_bound, ideal_speedup
 from foldrace.errors import InputError
 from foldrace.files import (
     AtomicFiles,
@@ -44,7 +45,6 @@ from foldrace.files import (
 )
 from foldrace.fold import FoldResult
 from foldrace.keys import REFERENCE, RUN_KEY
-from foldrace.limits import best_makespan, granularity_bound, ideal_speedup
 from foldrace.schedule import SCHEDULES, predicted_speedup
 from foldrace.workload import GRANULARITIES
 

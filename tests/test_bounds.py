@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from foldrace.limits import (
+from foldrace.bounds import (
     EXACT_TASK_LIMIT,
     best_makespan,
     equal_task_bound,
