@@ -326,3 +326,22 @@ def test_fold_model_granularity_sits_beside_fold_with_identical_scores(small_wor
 def test_unknown_granularity_is_refused(small_workload):
     with pytest.raises(InputError, match="unknown granularity 'model'"):
         race(small_workload, ["map"], [1], granularity="model")
+
+
+def test_every_iterable_race_takes_may_be_a_generator(small_workload):
+    result = race(
+        small_workload,
+        (name for name in ["map", "submit"]),
+        (w for w in [2]),
+        repeats=1,
+        warmup=0,
+        start_method=(m for m in ["spawn"]),
+        backends=(b for b in ["process"]),
+        data_passing=(d for d in ["task", "worker"]),
+        granularity=(g for g in ["fold"]),
+    )
+    assert result.meta["executors"] == [
+        "serial", "map/spawn", "map/spawn/worker", "submit/spawn", "submit/spawn/worker",
+    ]  # fmt: skip
+    assert result.meta["start_method"] == "spawn"
+    assert result.check().identical
