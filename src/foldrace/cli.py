@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from enum import IntEnum
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 from foldrace.errors import InputError, RaceError, RaceInterrupted, one_line
 from foldrace.executors import (
@@ -38,7 +38,7 @@ from foldrace.executors import (
 from foldrace.executors.options import check_count
 from foldrace.files import LATEST, check_out_dir, prepare_out_dir, publish_dir, set_latest
 from foldrace.interrupts import StopSignals, deferred, stop_received
-from foldrace.report import aligned, format_bound, format_scores, format_summary
+from foldrace.report import aligned, format_bound, format_scores, format_search, format_summary
 from foldrace.results import RaceResult, find_results, run_folder_name
 from foldrace.workload import GRANULARITIES, MAX_SEED, Workload, default_models
 
@@ -187,9 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--granularity",
         nargs="+",
         choices=GRANULARITIES,
-        default=["fold"],
         help="tasks per fold (the blog's choice), per fold and model, or both side by side "
-        "(default: fold)",
+        "(default: fold; fold-model for a --search, one task per candidate and fold as "
+        "scikit-learn's searches run them)",
     )
     run.add_argument(
         "--model",
@@ -198,6 +198,36 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=module:Class(k=v)",
         help="an estimator to race instead of logit + rf (repeatable), e.g. "
         "tree=sklearn.tree:DecisionTreeClassifier(random_state=0)",
+    )
+    run.add_argument(
+        "--search",
+        metavar="NAME=module:Class(k=v)",
+        help="race a hyperparameter search over this estimator instead of --model's: one "
+        "candidate per setting of the --param values, e.g. "
+        "rf=sklearn.ensemble:RandomForestClassifier(random_state=0)",
+    )
+    run.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2,...",
+        help="a searched parameter and its values (repeatable): a list such as "
+        "n_estimators=10,50,100, or a scipy.stats distribution such as C=loguniform(0.001,1) "
+        "for a randomized search",
+    )
+    run.add_argument(
+        "--n-iter",
+        type=_count(1),
+        metavar="N",
+        help="a randomized search of N candidates drawn from the --param values "
+        "(default: the whole grid)",
+    )
+    run.add_argument(
+        "--search-seed",
+        type=_count(0, MAX_SEED),
+        default=0,
+        metavar="SEED",
+        help="seed of a randomized search's draws (default: 0)",
     )
     run.add_argument(
         "--data",
@@ -352,6 +382,8 @@ def build_workload(args: argparse.Namespace) -> Workload:
                 f"would be ignored; leave {'it' if len(ignored) == 1 else 'them'} out"
             )
         return _call_workload(args.workload)
+    if args.search or args.param or args.n_iter:
+        return _search_workload(args)
     models = parse_models(args.model)
     samples, features, folds, seed = map(value, ("samples", "features", "folds", "seed"))
     if args.data is None:
@@ -378,6 +410,34 @@ def build_workload(args: argparse.Namespace) -> Workload:
         f"(seed {seed}), {' + '.join(models)}"
     )
     return Workload(X, y, models, folds=splitter, name=args.data.stem, description=described)
+
+
+def _search_workload(args: argparse.Namespace) -> Workload:
+    """The workload of ``--search`` with its ``--param`` values, on the data options give."""
+    from foldrace.loaders import parse_model, parse_params
+    from foldrace.search import search_workload
+
+    if not args.search or not args.param:
+        raise InputError("a search needs --search NAME=module:Class(...) and at least one --param")
+    if args.model or args.workload:
+        raise InputError("--search races its own candidates; leave out --model and --workload")
+    name, estimator = parse_model(args.search, "--search")
+    space = parse_params(args.param)
+    base = build_workload(
+        argparse.Namespace(**{**vars(args), "search": None, "param": [], "n_iter": None})
+    )
+    options: dict[str, Any] = {"X": base.X, "y": base.y, "folds": base.folds, "name": name}
+    drawn = args.n_iter is not None or any(not isinstance(v, list) for v in space.values())
+    if drawn:
+        n_iter = 10 if args.n_iter is None else args.n_iter
+        return search_workload(
+            estimator,
+            param_distributions=space,
+            n_iter=n_iter,
+            random_state=args.search_seed,
+            **options,
+        )
+    return search_workload(estimator, space, **options)
 
 
 def _call_workload(spec: str) -> Workload:
@@ -442,7 +502,12 @@ def _run(args: argparse.Namespace) -> int:
         print(check.describe())
     else:
         print(f"Workload: {workload.description}")
-        print(format_summary(result), format_bound(result), "", format_scores(result), sep="\n")
+        scores = (
+            f"{format_search(result)}\n{check.describe()}"
+            if result.candidates
+            else format_scores(result)
+        )
+        print(format_summary(result), format_bound(result), "", scores, sep="\n")
         print(f"\nWrote {', '.join(str(p) for p in paths)}")
         print(f"{out / LATEST} -> {folder.name}")
         print(f"Finished in {time.perf_counter() - started:.1f} s.")

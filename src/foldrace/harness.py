@@ -373,7 +373,7 @@ def race(
     workers: Iterable[int] | None = None,
     repeats: int = 3,
     *,
-    granularity: str | Iterable[str] = "fold",
+    granularity: str | Iterable[str] | None = None,
     warmup: int = 1,
     timeout: float | None = None,
     start_method: str | Iterable[str] | None = None,
@@ -405,9 +405,11 @@ def race(
         Worker counts; 1 up to the usable CPUs if omitted.
     repeats : int
         Timed rounds: runs per (executor, workers) cell.
-    granularity : {"fold", "fold-model"} or a list of both
+    granularity : {"fold", "fold-model"} or a list of both, optional
         One task per fold (the blog's choice), or one per fold and model; with both, every
-        cell runs at each granularity and the results sit side by side.
+        cell runs at each granularity and the results sit side by side. Default: ``"fold"``,
+        or ``"fold-model"`` for a search's workload (one task per candidate and fold, as
+        scikit-learn's searches run them).
     warmup : int
         Untimed rounds before the timed ones.
     timeout : float, optional
@@ -466,6 +468,8 @@ def race(
         start_method=methods,
         data_passing=_values("data passing", data_passing),
     )
+    if granularity is None:
+        granularity = "fold" if workload.candidates is None else "fold-model"
     granularities = _granularities(granularity)
     repeats = check_count("repeats", repeats, 1)
     warmup = check_count("warmup", warmup, 0)
@@ -489,6 +493,11 @@ def race(
             "n_folds": len(workload.folds),
             "n_tasks": {g: len(t) for g, t in tasks.items()},
             "models": list(workload.model_names),
+            **(
+                {"candidates": {n: dict(p) for n, p in workload.candidates.items()}}
+                if workload.candidates is not None
+                else {}
+            ),
         },
         "executors": names,
         "schedules": {spec.label: spec.executor_class.schedule for spec in specs},

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import re
 import sys
 from collections import Counter
 from collections.abc import Iterable
@@ -20,7 +21,15 @@ import pandas as pd
 
 from foldrace.errors import InputError, one_line
 
-__all__ = ["is_estimator_class", "load_csv", "load_object", "parse_model", "parse_models"]
+__all__ = [
+    "is_estimator_class",
+    "load_csv",
+    "load_object",
+    "parse_model",
+    "parse_models",
+    "parse_param",
+    "parse_params",
+]
 
 _ESTIMATOR_METHODS = ("fit", "get_params", "set_params")
 
@@ -67,7 +76,7 @@ def is_estimator_class(obj: Any) -> bool:
     return all(callable(getattr(obj, method, None)) for method in _ESTIMATOR_METHODS)
 
 
-def parse_model(text: str) -> tuple[str, Any]:
+def parse_model(text: str, option: str = "--model") -> tuple[str, Any]:
     """Parse ``NAME=module:Class(key=value, ...)`` into ``(name, estimator)``.
 
     Only a scikit-learn estimator class is instantiated (a ``BaseEstimator`` subclass, or
@@ -87,46 +96,46 @@ def parse_model(text: str) -> tuple[str, Any]:
     """
     name, sep, spec = text.partition("=")
     if not sep or not name or not spec:
-        raise InputError(f"--model {text!r}: expected NAME=module:Class(key=value, ...)")
+        raise InputError(f"{option} {text!r}: expected NAME=module:Class(key=value, ...)")
     target, paren, arguments = spec.partition("(")
     target = target.strip()
-    kwargs = _keyword_arguments(text, arguments) if paren else {}
+    kwargs = _keyword_arguments(text, arguments, option) if paren else {}
     cls = load_object(target)
     if not is_estimator_class(cls):
         raise InputError(
-            f"--model {text!r}: {target} is not a scikit-learn estimator class; "
+            f"{option} {text!r}: {target} is not a scikit-learn estimator class; "
             "name a class such as sklearn.tree:DecisionTreeClassifier"
         )
     try:
         return name, cls(**kwargs)
     except Exception as exc:
-        raise InputError(f"--model {text!r}: {one_line(exc)}") from None
+        raise InputError(f"{option} {text!r}: {one_line(exc)}") from None
 
 
-def _keyword_arguments(text: str, arguments: str) -> dict[str, Any]:
+def _keyword_arguments(text: str, arguments: str, option: str) -> dict[str, Any]:
     """The ``key=literal`` pairs of ``arguments`` (the text after the opening parenthesis)."""
     try:
         call = ast.parse(f"f({arguments}", mode="eval").body
     except SyntaxError as exc:
-        raise InputError(f"--model {text!r}: bad arguments ({exc.msg})") from None
+        raise InputError(f"{option} {text!r}: bad arguments ({exc.msg})") from None
     except (RecursionError, MemoryError):
-        raise InputError(f"--model {text!r}: the arguments are nested too deeply") from None
+        raise InputError(f"{option} {text!r}: the arguments are nested too deeply") from None
     if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
         raise InputError(
-            f"--model {text!r}: nothing may follow the closing parenthesis of the arguments"
+            f"{option} {text!r}: nothing may follow the closing parenthesis of the arguments"
         )
     if call.args or any(keyword.arg is None for keyword in call.keywords):
-        raise InputError(f"--model {text!r}: only key=value arguments are accepted")
+        raise InputError(f"{option} {text!r}: only key=value arguments are accepted")
     kwargs: dict[str, Any] = {}
     for keyword in call.keywords:
         assert keyword.arg is not None  # ``**mapping`` arguments are refused above
         if keyword.arg in kwargs:
-            raise InputError(f"--model {text!r}: {keyword.arg!r} is given twice; give it once")
+            raise InputError(f"{option} {text!r}: {keyword.arg!r} is given twice; give it once")
         try:
             kwargs[keyword.arg] = ast.literal_eval(keyword.value)
         except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
             raise InputError(
-                f"--model {text!r}: the value of {keyword.arg!r} is not a Python literal "
+                f"{option} {text!r}: the value of {keyword.arg!r} is not a Python literal "
                 "(a number, string, bool, None, or a tuple, list or dict of them)"
             ) from None
     return kwargs
@@ -147,6 +156,76 @@ def parse_models(texts: Iterable[str]) -> dict[str, Any]:
             raise InputError(f"--model {name!r} is given twice; give each model its own NAME")
         models[name] = estimator
     return models
+
+
+DISTRIBUTION = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*\((.*)\)\s*$", re.DOTALL)
+
+
+def parse_param(text: str) -> tuple[str, Any]:
+    """Parse ``--param NAME=VALUES`` into a parameter name and what a search tries.
+
+    VALUES is a comma-separated list (``10,25,50``; each a Python literal, or else a bare
+    word taken as a string: ``gini,entropy``), or a distribution of ``scipy.stats`` with
+    literal arguments (``loguniform(0.001, 1)``, ``randint(1, 10)``), for a randomized
+    search.
+
+    Raises
+    ------
+    InputError
+        If the text is malformed, names anything but a ``scipy.stats`` distribution, or
+        lists no value.
+    """
+    name, sep, spec = text.partition("=")
+    name = name.strip()
+    if not sep or not name.isidentifier() or not spec.strip():
+        raise InputError(f"--param {text!r}: expected NAME=V1,V2,... or NAME=distribution(...)")
+    match = DISTRIBUTION.match(spec)
+    if match and not spec.strip().startswith(("(", "[")):
+        import scipy.stats
+
+        dist = getattr(scipy.stats, match.group(1), None)
+        if not isinstance(dist, scipy.stats.rv_continuous | scipy.stats.rv_discrete):
+            raise InputError(
+                f"--param {text!r}: {match.group(1)!r} is not a scipy.stats distribution "
+                "(such as uniform, loguniform, randint)"
+            )
+        try:
+            arguments = ast.literal_eval(f"({match.group(2)},)")
+            return name, dist(*arguments)
+        except Exception as exc:
+            reason = one_line(exc)
+            raise InputError(f"--param {text!r}: bad distribution arguments ({reason})") from None
+    try:
+        values = list(ast.literal_eval(f"[{spec}]"))
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        values = [_value(item.strip()) for item in spec.split(",") if item.strip()]
+    if not values:
+        raise InputError(f"--param {text!r}: give at least one value")
+    return name, values
+
+
+def _value(text: str) -> Any:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        return text
+
+
+def parse_params(texts: Iterable[str]) -> dict[str, Any]:
+    """Parse several ``--param`` values into a search's parameter space.
+
+    Raises
+    ------
+    InputError
+        If a value is malformed (see :func:`parse_param`) or a name is given twice.
+    """
+    space: dict[str, Any] = {}
+    for text in texts:
+        name, values = parse_param(text)
+        if name in space:
+            raise InputError(f"--param {name!r} is given twice; list all its values in one")
+        space[name] = values
+    return space
 
 
 def load_csv(path: Path, target: str) -> tuple[pd.DataFrame, pd.Series]:

@@ -12,7 +12,7 @@ import pandas as pd
 from foldrace.bounds import equal_task_bound
 from foldrace.results import RaceResult
 
-__all__ = ["aligned", "format_bound", "format_scores", "format_summary"]
+__all__ = ["aligned", "format_bound", "format_scores", "format_search", "format_summary"]
 
 
 def format_summary(result: RaceResult) -> str:
@@ -91,3 +91,39 @@ def format_bound(result: RaceResult) -> str:
                     f"{equal_task_bound(n, int(w)):.2f}×, ideal: {w:.2f}×)"
                 )
     return "\n".join(lines)
+
+
+SEARCH_ROWS = 10
+"""Candidates shown by :func:`format_search`, best first."""
+
+
+def format_search(result: RaceResult) -> str:
+    """A search's best candidates as scikit-learn ranks them, and the candidate selected.
+
+    The line after the table says whether every run (every executor, worker count and
+    repeat) ranks the candidates alike and selects the same one.
+    """
+    ranking = result.ranking()
+    shown = ranking.sort_values(["rank_test_score"], kind="stable").head(SEARCH_ROWS)
+    table = pd.DataFrame(
+        {
+            "rank": shown["rank_test_score"],
+            "mean score": [repr(float(v)) for v in shown["mean_test_score"]],
+            "candidate": shown["candidate"],
+        }
+    )
+    selected = ranking.loc[ranking["selected"], "candidate"].iloc[0]
+    selections = result.selections()
+    agree = bool(selections["same_ranks"].all()) and set(selections["selected"]) == {selected}
+    more = len(ranking) - len(shown)
+    heading = f"Search: {len(ranking)} candidates, ranked as scikit-learn ranks them" + (
+        f" (best {len(shown)} shown)" if more else ""
+    )
+    verdict = (
+        f"selected: {selected}; every run ({len(selections)}) ranks the candidates alike "
+        "and selects it"
+        if agree
+        else f"selected by the reference: {selected}; runs DISAGREE on the ranking:\n"
+        + aligned(selections[~selections["same_ranks"]])
+    )
+    return f"{heading}\n{aligned(table.reset_index(drop=True))}\n{verdict}"

@@ -46,6 +46,7 @@ from foldrace.files import (
 from foldrace.fold import FoldResult
 from foldrace.keys import REFERENCE, RUN_KEY
 from foldrace.schedule import SCHEDULES, predicted_speedup
+from foldrace.search import rank_candidates
 from foldrace.workload import GRANULARITIES
 
 __all__ = [
@@ -539,6 +540,47 @@ class RaceResult:
         ]
         mismatches = averages[differs].assign(reference=expected[differs]).reset_index(drop=True)
         return ScoreCheck(not any(differs), reference, mismatches)
+
+    @property
+    def candidates(self) -> dict[str, dict[str, Any]] | None:
+        """For a search, each candidate's parameters by model name; None otherwise."""
+        candidates = self.meta.get("workload", {}).get("candidates")
+        return dict(candidates) if isinstance(candidates, dict) and candidates else None
+
+    def ranking(self) -> pd.DataFrame:
+        """A search's candidates ranked as scikit-learn ranks them, from the reference run.
+
+        Columns: candidate, params, mean_test_score, rank_test_score, selected (see
+        :func:`foldrace.search.rank_candidates`); in candidate order.
+
+        Raises
+        ------
+        InputError
+            If these results are not a search's.
+        """
+        candidates = self.candidates
+        if candidates is None:
+            raise InputError("these results are not a search's: the workload has no candidates")
+        check = self.check()
+        ranking = rank_candidates({name: check.reference[name] for name in candidates})
+        ranking.insert(1, "params", [candidates[name] for name in ranking["candidate"]])
+        return ranking
+
+    def selections(self) -> pd.DataFrame:
+        """The candidate each run selects, and whether its ranks are the reference's.
+
+        Columns: granularity, executor, workers, repeat, selected, same_ranks.
+        """
+        reference = self.ranking()
+        names = list(reference["candidate"])
+        rows = []
+        for key, group in self.averages().groupby(list(RUN_KEY), sort=False):
+            means = dict(zip(group["model"], group["score"], strict=True))
+            ranked = rank_candidates({name: means[name] for name in names if name in means})
+            same = list(ranked["rank_test_score"]) == list(reference["rank_test_score"])
+            chosen = ranked.loc[ranked["selected"], "candidate"]
+            rows.append((*key, chosen.iloc[0] if len(chosen) else None, same))
+        return _frame(rows, (*RUN_KEY, "selected", "same_ranks"))
 
     def task_durations(self, granularity: str = "fold") -> list[float]:
         """Median duration of each reference task across repeats, in task order."""

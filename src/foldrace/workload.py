@@ -78,6 +78,9 @@ class Workload:
         Short label used in tables and figure captions.
     description : str
         One line describing the data and folds, for captions.
+    candidates : mapping of str to dict, optional
+        For a search (see :func:`foldrace.search.search_workload`): each model's name and
+        the parameters it was made with, in candidate order.
 
     Raises
     ------
@@ -92,6 +95,7 @@ class Workload:
     scorer: Any = None
     name: str = "custom"
     description: str = ""
+    candidates: Mapping[str, Mapping[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         y = np.asarray(self.y) if not hasattr(self.y, "iloc") else self.y
@@ -108,6 +112,8 @@ class Workload:
         self._check_data(features)
         object.__setattr__(self, "folds", self._materialise_folds(self.folds))
         self._check_models(features)
+        if self.candidates is not None and list(self.candidates) != list(self.models):
+            raise InputError("candidates must name exactly the models, in the same order")
         if not self.description:
             n, p = self.shape
             described = f"{n} samples x {p} features, {len(self.folds)} folds"
