@@ -21,13 +21,13 @@ WORKERS = max(bench_workers())
 
 
 @pytest.mark.parametrize(
-    ("executor", "variant", "options"), [pytest.param(*v, id=f"{v[0]}-{v[1]}") for v in variants()]
+    ("executor", "variant", "label"), [pytest.param(*v, id=f"{v[0]}-{v[1]}") for v in variants()]
 )
-def test_dispatch(benchmark, executor, variant, options):
+def test_dispatch(benchmark, executor, variant, label):
     spec = parse_spec(executor)
     workers = WORKERS if spec.executor_class.parallel else 1
     benchmark.group = f"dispatch: {N_TASKS} trivial tasks"
-    with spec.build(workers, **options) as running:  # start-up is not part of this measure
+    with parse_spec(label).build(workers) as running:  # start-up is not part of this measure
         results = benchmark.pedantic(
             running.run, args=(noop, range(N_TASKS)), rounds=5, warmup_rounds=1
         )

@@ -164,6 +164,23 @@ def test_executors_command_lists_the_registry(capsys):
     assert "starmap/spawn/shared" in lines[-1]
 
 
+def test_run_races_the_dispatch_knobs_given(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(
+        [
+            "run", "--executors", "map", "apply_async", "--chunksize", "1", "2",
+            "--order", "given", "longest-first", "--workers", "2", "--repeats", "1",
+            "--samples", "300", "--quiet", "--no-plot", "--out", str(out),
+        ]
+    )  # fmt: skip
+    assert code == ExitCode.OK, capsys.readouterr().err
+    meta = json.loads((latest(out) / "results.json").read_text())["meta"]
+    assert meta["executors"] == [
+        "serial", "map/chunksize=1", "map/chunksize=2", "map/chunksize=1/order=longest-first",
+        "map/chunksize=2/order=longest-first", "apply_async", "apply_async/order=longest-first",
+    ]  # fmt: skip
+
+
 def test_run_races_the_axes_given(tmp_path, capsys):
     out = tmp_path / "out"
     code = main(
@@ -189,6 +206,9 @@ def test_run_races_the_axes_given(tmp_path, capsys):
         (["--executors", "joblib", "--backends", "thread"], "offers none of the chosen backends"),
         (["--backends", "greenlet"], "invalid choice: 'greenlet'"),
         (["--start-method", "fork-bomb"], "invalid choice: 'fork-bomb'"),
+        (["--chunksize", "0"], "must be an integer of at least 1, got '0'"),
+        (["--order", "random"], "invalid choice: 'random'"),
+        (["--executors", "apply/chunksize=2"], "sends no chunks"),
     ],
 )
 def test_bad_executor_options_exit_2_with_one_line(tmp_path, capsys, arguments, message):

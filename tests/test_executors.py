@@ -32,6 +32,7 @@ from foldrace.executors import (
     standard_specs,
     usable_cpus,
 )
+from foldrace.executors.spec import takes_chunks
 from foldrace.testing import (
     FailingClassifier,
     SlowClassifier,
@@ -271,7 +272,11 @@ def test_bad_blas_threads_are_refused():
         get_executor("map")(1, blas_threads=0)
 
 
-CHUNKED = [label for label in PARALLEL if parse_spec(label).executor_class.takes_chunksize]
+CHUNKED = [
+    label
+    for label in PARALLEL
+    if takes_chunks(parse_spec(label).executor_class, parse_spec(label).backend)
+]
 
 
 @pytest.mark.parametrize("chunksize", [1, 2, 5])
@@ -281,7 +286,7 @@ def test_every_chunk_size_gives_the_serial_results_in_task_order(custom_workload
     tasks = custom_workload.tasks("fold-model")  # 8 tasks: chunks of 5 leave a short one
     with parse_spec("serial").build(1).bind(common) as serial:
         expected = serial.run(benchmark_fold, tasks)
-    with parse_spec(name).build(2, chunksize=chunksize).bind(common) as executor:
+    with parse_spec(f"{name}/chunksize={chunksize}").build(2).bind(common) as executor:
         results = executor.run(benchmark_fold, tasks)
     assert [(r.fold, r.scores) for r in results] == [(r.fold, r.scores) for r in expected]
 
@@ -297,14 +302,16 @@ def test_the_chunked_strategies_are_those_that_send_chunks():
 
 @pytest.mark.parametrize("name", ["apply", "apply_async", "submit", "joblib", "serial"])
 def test_a_chunksize_is_refused_where_no_chunks_are_sent(name):
-    with pytest.raises(InputError, match=f"'{name}' sends no chunks"):
-        parse_spec(name).build(1, chunksize=2)
+    with pytest.raises(InputError, match=f"'{name}'.* sends no chunks"):
+        get_executor(name)(1, chunksize=2)
+    with pytest.raises(InputError, match="sends no chunks"):
+        parse_spec(f"{name}/chunksize=2")
 
 
 @pytest.mark.parametrize("chunksize", [0, -1, 1.5, "2", True])
 def test_bad_chunk_sizes_are_refused(chunksize):
     with pytest.raises(InputError, match="chunksize must be an integer of at least 1"):
-        parse_spec("map").build(1, chunksize=chunksize)
+        get_executor("map")(1, chunksize=chunksize)
 
 
 USERS_JOBLIB = """
@@ -342,3 +349,39 @@ def test_joblib_leaves_the_users_own_reusable_workers_running(tmp_path):
     assert len(before) == 2
     assert after == before, "the user's workers were stopped and started again"
     assert set(ours).isdisjoint(before), "the race must run on workers of its own"
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "map/chunksize=4",
+        "starmap/thread/chunksize=1",
+        "futures_map/chunksize=2/order=shuffled",
+        "submit/order=longest-first",
+        "imap_unordered/spawn/shared/chunksize=3",
+    ],
+)
+def test_dispatch_knobs_are_label_words_that_parse_back(label):
+    spec = parse_spec(label)
+    assert spec.label == label
+    assert parse_spec(spec.label) == spec
+    assert {k: spec.describe()[k] for k in ("chunksize", "order")} == {
+        "chunksize": spec.chunksize,
+        "order": spec.order,
+    }
+
+
+@pytest.mark.parametrize(
+    ("label", "message"),
+    [
+        ("futures_map/thread/chunksize=2", "'futures_map' on thread workers sends no chunks"),
+        ("map/chunksize=x", "chunksize must be an integer of at least 1, got 'x'"),
+        ("map/order=random", "offers task order given, longest-first, shuffled"),
+        ("serial/order=shuffled", "'serial' has no task order to choose"),
+        ("map/speed=11", "unknown option 'speed'"),
+        ("map/order=given/order=shuffled", "gives order twice"),
+    ],
+)
+def test_bad_dispatch_knobs_are_refused(label, message):
+    with pytest.raises(InputError, match=message):
+        parse_spec(label)

@@ -20,6 +20,7 @@ from foldrace.results import (
     TIMING_COLUMNS,
     Run,
 )
+from foldrace.schedule import predicted_speedup
 from foldrace.testing import FailingClassifier
 
 
@@ -344,4 +345,43 @@ def test_every_iterable_race_takes_may_be_a_generator(small_workload):
         "serial", "map/spawn", "map/spawn/worker", "submit/spawn", "submit/spawn/worker",
     ]  # fmt: skip
     assert result.meta["start_method"] == "spawn"
+    assert result.check().identical
+
+
+def test_tasks_go_longest_first_when_asked_and_come_back_in_task_order(custom_workload):
+    result = race(
+        custom_workload,
+        ["apply_async"],
+        [1],
+        repeats=1,
+        warmup=0,
+        granularity="fold-model",
+        order=["given", "longest-first"],
+    )
+    assert result.executors == ["serial", "apply_async", "apply_async/order=longest-first"]
+    assert result.meta["configs"]["apply_async/order=longest-first"]["order"] == "longest-first"
+    tasks = result.tasks
+    serial = tasks[tasks["executor"] == "serial"].sort_values("task")
+    longest = tasks[tasks["executor"] == "apply_async/order=longest-first"].sort_values("task")
+    # rows stay in the workload's task order, whatever order the tasks ran in
+    assert list(longest["fold"]) == list(serial["fold"])
+    assert list(longest["models"]) == list(serial["models"])
+    ran = list(longest.sort_values("start")["task"])  # one worker: one task after another
+    expected = sorted(range(len(serial)), key=lambda i: -serial["duration_s"].iloc[i])
+    assert ran == expected
+    assert result.check().identical
+
+
+def test_chunk_sizes_are_raced_recorded_and_predicted(custom_workload):
+    result = race(
+        custom_workload, ["map", "apply"], [2], repeats=1, warmup=0, chunksize=[1, 4],
+        granularity="fold-model",
+    )  # fmt: skip
+    assert result.executors == ["serial", "map/chunksize=1", "map/chunksize=4", "apply"]
+    assert result.meta["configs"]["map/chunksize=4"]["chunksize"] == 4
+    summary = result.summary().set_index("executor")
+    durations = result.task_durations("fold-model")
+    assert summary.loc["map/chunksize=4", "predicted"] == pytest.approx(
+        predicted_speedup("chunked", durations, 2, 4)
+    )
     assert result.check().identical

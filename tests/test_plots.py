@@ -84,6 +84,29 @@ def test_timeline_shows_apply_one_task_at_a_time(small_workload):
         assert len(ax.patches) == 3  # one bar per fold
 
 
+def test_a_timeline_per_fold_and_model_names_each_colour_and_keeps_the_race_order(
+    small_workload,
+):
+    from foldrace.plots import plot_timeline
+
+    result = race(
+        small_workload, ["starmap", "apply"], [2], repeats=1, warmup=0, granularity="fold-model"
+    )
+    fig = plot_timeline(result)
+    panels = [ax for ax in fig.axes if ax.get_title(loc="left")]
+    assert [ax.get_title(loc="left").split(":")[0] for ax in panels] == [
+        "serial", "starmap", "apply",
+    ]  # fmt: skip
+    for ax in panels:
+        assert len(ax.patches) == 6  # one bar per fold and model
+        labels = {text.get_text() for text in ax.texts}
+        assert labels <= {"0", "1", "2"}  # the fold's number only, never the model's name
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    assert len(legends) == 1
+    assert [t.get_text() for t in legends[0].get_texts()] == ["logit", "rf"]
+    assert "coloured by model" in panels[-1].get_xlabel()
+
+
 def foldrace_workload(base, estimator):
     from foldrace import Workload
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from foldrace import EXECUTORS
-from foldrace.schedule import SCHEDULES, pool_chunksize, predicted_makespan, predicted_speedup
+from foldrace.schedule import (
+    SCHEDULES,
+    pool_chunksize,
+    predicted_makespan,
+    predicted_speedup,
+    task_order,
+)
 
 
 @pytest.mark.parametrize(
@@ -50,3 +56,28 @@ def test_every_executor_declares_a_known_schedule():
 def test_bad_arguments_raise(schedule, workers):
     with pytest.raises(ValueError, match=r"schedule|workers"):
         predicted_makespan(schedule, [1.0], workers)
+
+
+def test_task_orders_given_longest_first_and_a_fixed_shuffle():
+    durations = [1.0, 3.0, 2.0, 3.0]
+    assert task_order(durations, "given") == [0, 1, 2, 3]
+    assert task_order(durations, "longest-first") == [1, 3, 2, 0]  # ties keep their order
+    shuffled = task_order(durations, "shuffled")
+    assert sorted(shuffled) == [0, 1, 2, 3]
+    assert shuffled == task_order(durations, "shuffled")  # the same every time
+    with pytest.raises(ValueError, match="unknown order 'random'"):
+        task_order(durations, "random")
+
+
+def test_longest_first_removes_the_long_last_task():
+    durations = [1.0, 1.0, 1.0, 1.0, 4.0]  # given: the long task starts last
+    assert predicted_makespan("list", durations, 2) == 6.0
+    assert predicted_speedup("list", durations, 2) == pytest.approx(8 / 6)
+    assert predicted_speedup("list", durations, 2, order="longest-first") == pytest.approx(2.0)
+
+
+def test_an_explicit_chunk_size_makes_a_list_rule_chunked():
+    durations = [1.0] * 6
+    assert predicted_speedup("list", durations, 2) == pytest.approx(2.0)
+    assert predicted_speedup("list", durations, 2, chunksize=4) == pytest.approx(6 / 4)
+    assert predicted_speedup("chunked", durations, 2, chunksize=4) == pytest.approx(6 / 4)

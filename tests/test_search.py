@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
+from pathlib import Path
 
 import pytest
 from scipy.stats import randint
@@ -171,3 +174,20 @@ def test_bad_search_options_exit_2_with_one_line(tmp_path, capsys, arguments, me
     assert code == ExitCode.BAD_INPUT
     assert message in err
     assert len(err.strip().splitlines()) == 1
+
+
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "tutorials" / "13-search.md"
+
+
+def _page_commands() -> list[list[str]]:
+    blocks = re.findall(r"```bash\n(.*?)```", PAGE.read_text(), flags=re.DOTALL)
+    lines = "\n".join(blocks).replace("\\\n", " ").splitlines()
+    return [shlex.split(line)[1:] for line in lines if line.strip().startswith("foldrace run")]
+
+
+@pytest.mark.parametrize("arguments", _page_commands(), ids=["grid", "randomized"])
+def test_the_pages_commands_run_at_a_small_size(tmp_path, capsys, arguments):
+    smaller = ["--samples", "300", "--folds", "3", "--repeats", "1", "--workers", "2"]
+    quick = ["--executors", "starmap", "--no-plot", "--out", str(tmp_path)]
+    assert main([*arguments, *smaller, *quick]) == ExitCode.OK
+    assert "selected: " in capsys.readouterr().out

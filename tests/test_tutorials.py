@@ -148,3 +148,22 @@ def test_12_scaling_out_races_the_same_function_on_a_local_dask_cluster(tmp_path
     assert labels == {"submit", "submit/shared", "submit/dask", "submit/dask/shared",
                       "dask_submit", "dask_submit/shared"}  # fmt: skip
     assert (tmp_path / "scaling-out.png").stat().st_size > 0
+
+
+def test_13_a_search_selects_what_gridsearchcv_selects(tmp_path):
+    small = {"n_samples": 300, "n_estimators": (5, 20), "min_samples_leaf": (1, 20)}
+    facts = load("13_search").main(out=str(tmp_path), n_folds=3, repeats=1, **small)
+    assert facts["identical"] is True
+    assert facts["same_scores"] is True
+    assert facts["same_choice"] is True
+    assert facts["n_tasks"] == {"fold-model": 12}  # 4 candidates x 3 folds
+    assert (tmp_path / "search-timeline.png").stat().st_size > 0
+
+
+def test_13_try_it_one_task_per_fold(tmp_path):
+    small = {"n_samples": 300, "n_estimators": (5, 20), "min_samples_leaf": (1, 20)}
+    facts = load("13_search").main(
+        out=str(tmp_path), n_folds=3, repeats=1, granularity="fold", **small
+    )
+    assert facts["n_tasks"] == {"fold": 3}  # every candidate in each fold's one task
+    assert facts["same_choice"] is True

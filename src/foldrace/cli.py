@@ -40,6 +40,7 @@ from foldrace.files import LATEST, check_out_dir, prepare_out_dir, publish_dir, 
 from foldrace.interrupts import StopSignals, deferred, stop_received
 from foldrace.report import aligned, format_bound, format_scores, format_search, format_summary
 from foldrace.results import RaceResult, find_results, run_folder_name
+from foldrace.schedule import ORDERS
 from foldrace.workload import GRANULARITIES, MAX_SEED, Workload, default_models
 
 __all__ = ["ExitCode", "build_parser", "build_workload", "console_main", "main"]
@@ -99,8 +100,9 @@ def _count(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
             value = text
         try:
             return check_count("it", value, minimum, maximum)
-        except InputError as exc:
-            raise argparse.ArgumentTypeError(str(exc).removeprefix("it ")) from None
+        except InputError as exc:  # the same words, quoting what was typed
+            expected = str(exc).removeprefix("it ").rsplit(", got ", 1)[0]
+            raise argparse.ArgumentTypeError(f"{expected}, got {text!r}") from None
 
     parse.__name__ = f"integer >= {minimum}"
     return parse
@@ -146,6 +148,22 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         choices=tuple(BACKENDS),
         help="kinds of worker to race, for executors that name none (default: process)",
+    )
+    run.add_argument(
+        "--chunksize",
+        nargs="+",
+        type=_count(1),
+        metavar="N",
+        help="tasks per chunk for the strategies that send chunks (map, starmap, "
+        "imap_unordered, futures_map on processes); several race each (default: each "
+        "strategy's own)",
+    )
+    run.add_argument(
+        "--order",
+        nargs="+",
+        choices=ORDERS,
+        help="the order tasks are submitted in: as given, the longest first (by the serial "
+        "run's task times), or shuffled; several race each (default: given)",
     )
     run.add_argument(
         "--data-passing",
@@ -480,6 +498,8 @@ def _run(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             start_method=args.start_method,
             backends=args.backends,
+            chunksize=args.chunksize,
+            order=args.order,
             data_passing=args.data_passing,
             dask_scheduler=args.scheduler,
             ray_address=args.ray_address,

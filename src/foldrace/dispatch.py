@@ -11,12 +11,11 @@ import multiprocessing
 import os
 import time
 from collections.abc import Iterable
-from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
 
-from foldrace.executors import RunOptions, parse_spec, standard_specs
+from foldrace.executors import parse_spec, standard_specs
 
 __all__ = ["dispatch_cost", "dispatch_figure", "noop", "startup_cost", "variants"]
 
@@ -26,20 +25,20 @@ def noop(item: object) -> object:
     return item
 
 
-def variants(executors: Iterable[str] | None = None) -> list[tuple[str, str, dict[str, Any]]]:
-    """(executor, variant label, constructor options): each executor once, chunked ones twice.
+def variants(executors: Iterable[str] | None = None) -> list[tuple[str, str, str]]:
+    """(executor, variant, label to run): each executor once, chunked ones twice.
 
     ``executors`` are labels (every strategy on every local backend if omitted). The chunked
     strategies run with multiprocessing's default chunk size and with ``chunksize=1``,
     which sends every task on its own.
     """
     labels = [s.label for s in standard_specs()] if executors is None else list(executors)
-    chosen: list[tuple[str, str, dict[str, Any]]] = []
+    chosen: list[tuple[str, str, str]] = []
     for label in labels:
         spec = parse_spec(label)
-        chosen.append((spec.label, "default", {}))
+        chosen.append((spec.label, "default", spec.label))
         if spec.executor_class.schedule == "chunked":
-            chosen.append((spec.label, "chunksize=1", {"chunksize": 1}))
+            chosen.append((spec.label, "chunksize=1", f"{spec.label}/chunksize=1"))
     return chosen
 
 
@@ -57,11 +56,11 @@ def dispatch_cost(
         One row per run: executor, variant, workers, n_tasks, repeat, seconds, us_per_task.
     """
     rows = []
-    for name, variant, options in variants(executors):
-        spec = parse_spec(name)
+    for name, variant, label in variants(executors):
+        spec = parse_spec(label)
         count = workers if spec.executor_class.parallel else 1
         for repeat in range(repeats + 1):  # the first is a warm-up
-            with spec.build(RunOptions.checked(count, **options)) as executor:
+            with spec.build(count) as executor:
                 start = time.perf_counter()
                 executor.run(noop, range(n_tasks))
                 seconds = time.perf_counter() - start

@@ -58,6 +58,7 @@ from foldrace.interrupts import StopSignals, stop_received
 from foldrace.keys import REFERENCE
 from foldrace.machine import describe_machine, machine_state
 from foldrace.results import RaceResult, Run
+from foldrace.schedule import task_order
 from foldrace.workload import GRANULARITIES, Workload, default_workload
 
 __all__ = [
@@ -102,10 +103,12 @@ def default_workers() -> list[int]:
     return list(range(1, usable_cpus() + 1))
 
 
-def _values(label: str, value: str | Iterable[str] | None) -> list[str] | None:
+def _values(label: str, value: Any) -> list[Any] | None:
+    """One value or an iterable of them (read once) as a list without repeats; None stays."""
     if value is None:
         return None
-    values = [value] if isinstance(value, str) else list(dict.fromkeys(value))
+    single = isinstance(value, str | int) or not isinstance(value, Iterable)
+    values = [value] if single else list(dict.fromkeys(value))
     if not values:
         raise InputError(f"{label}: give at least one value")
     return values
@@ -118,6 +121,8 @@ def plan(
     backends: str | Iterable[str] | None = None,
     start_method: str | Iterable[str] | None = None,
     data_passing: str | Iterable[str] | None = None,
+    chunksize: int | Iterable[int] | None = None,
+    order: str | Iterable[str] | None = None,
 ) -> list[tuple[ExecutorSpec, int]]:
     """The (executor configuration, workers) cells of a race, serial first, checked.
 
@@ -139,6 +144,8 @@ def plan(
         backends=_values("backends", backends),
         start_methods=_values("start method", start_method),
         data_passing=_values("data passing", data_passing),
+        chunksizes=_values("chunksize", chunksize),
+        orders=_values("order", order),
     )
     counts = default_workers() if workers is None else list(workers)
     if not counts:
@@ -205,23 +212,34 @@ def timed_run(
 
 
 def _timed(
-    spec: ExecutorSpec, options: RunOptions, workload: Workload, tasks: Sequence[FoldTask]
+    spec: ExecutorSpec,
+    options: RunOptions,
+    workload: Workload,
+    tasks: Sequence[FoldTask],
+    durations: Sequence[float] | None = None,
 ) -> TimedRun:
-    """:func:`timed_run` for a checked configuration and options."""
+    """:func:`timed_run` for a checked configuration and options.
+
+    The tasks are submitted in the configuration's order (by the reference ``durations``
+    for ``longest-first``); the results come back in the workload's task order.
+    """
+    if spec.order == "longest-first" and durations is None:
+        raise InputError("order=longest-first needs the reference run's task durations")
+    order = task_order(durations or [0.0] * len(tasks), spec.order)
+    submitted = [tasks[i] for i in order]
     executor = spec.build(options).bind(workload.common_args)
     t0 = time.perf_counter()
     with executor:
         started = time.time()
         t1 = time.perf_counter()
-        results: list[FoldResult] = executor.run(benchmark_fold, tasks)
+        results: list[FoldResult] = executor.run(benchmark_fold, submitted)
         t2 = time.perf_counter()
     t3 = time.perf_counter()
-    order = [(r.fold, tuple(r.scores)) for r in results]
-    if order != [(t.fold, t.models) for t in tasks]:
-        raise RaceError(
-            spec.label, options.workers, f"results came back out of task order: {order}"
-        )
-    return TimedRun(started, t1 - t0, t2 - t1, t3 - t2, results)
+    came = [(r.fold, tuple(r.scores)) for r in results]
+    if came != [(t.fold, t.models) for t in submitted]:
+        raise RaceError(spec.label, options.workers, f"results came back out of task order: {came}")
+    in_task_order = [results[order.index(i)] for i in range(len(tasks))]
+    return TimedRun(started, t1 - t0, t2 - t1, t3 - t2, in_task_order)
 
 
 def payload_sizes(spec: ExecutorSpec, workload: Workload, task: FoldTask) -> dict[str, int]:
@@ -379,6 +397,8 @@ def race(
     start_method: str | Iterable[str] | None = None,
     backends: str | Iterable[str] | None = None,
     data_passing: str | Iterable[str] | None = None,
+    chunksize: int | Iterable[int] | None = None,
+    order: str | Iterable[str] | None = None,
     blas_threads: int | None = 1,
     dask_scheduler: str | None = None,
     ray_address: str | None = None,
@@ -426,6 +446,14 @@ def race(
     data_passing : str or list of str, optional
         ``"task"``, ``"worker"`` and/or ``"shared"``: how process workers get the data, for
         labels that name none; ``"task"`` (pickled with every task) if omitted.
+    chunksize : int or list of int, optional
+        Tasks per chunk, for labels that name none, where the strategy sends chunks
+        (``map``, ``starmap``, ``imap_unordered``, ``futures_map`` on processes); each
+        strategy's own default if omitted. Several values race each.
+    order : {"given", "longest-first", "shuffled"} or a list of them, optional
+        The order tasks are submitted in, for labels that name none: as the workload gives
+        them (the default), the longest first by the reference run's task times, or
+        shuffled (:data:`foldrace.schedule.ORDER_SEED`). The prediction follows it.
     blas_threads : int or None
         Inner BLAS/OpenMP threads per worker, and in the serial run (threadpoolctl): 1 by
         default, so parallel workers do not oversubscribe the cores; None for no limit.
@@ -467,6 +495,8 @@ def race(
         backends=_values("backends", backends),
         start_method=methods,
         data_passing=_values("data passing", data_passing),
+        chunksize=_values("chunksize", chunksize),
+        order=_values("order", order),
     )
     if granularity is None:
         granularity = "fold" if workload.candidates is None else "fold-model"
@@ -529,6 +559,7 @@ def race(
     )
     meta["rounds"] = []
     shuffler = random.Random(order_seed)
+    reference_durations: dict[str, list[float]] = {}  # the first serial run's, per granularity
     try:
         with (
             StopSignals((signal.SIGINT,)),
@@ -545,15 +576,15 @@ def race(
             for g in granularities:
                 serial_seconds = 0.0  # the slowest serial run, warm-up included
                 for number in range(-warmup, repeats):
-                    order = list(cells)
+                    sequence = list(cells)
                     if number == -warmup:  # the serial run first: it sets the deadline
-                        order[1:] = shuffler.sample(order[1:], len(order) - 1)
+                        sequence[1:] = shuffler.sample(sequence[1:], len(sequence) - 1)
                     else:
-                        shuffler.shuffle(order)
+                        shuffler.shuffle(sequence)
                     record = {"granularity": g, "round": number, "before": machine_state()}
                     meta["rounds"].append(record)
-                    record["order"] = [f"{spec.label}@{w}" for spec, w in order]
-                    for spec, w in order:
+                    record["order"] = [f"{spec.label}@{w}" for spec, w in sequence]
+                    for spec, w in sequence:
                         name = spec.label
                         limit = timeout
                         if limit is None and name != REFERENCE:
@@ -562,7 +593,8 @@ def race(
                         try:
                             address = addresses.get(spec.backend or "")
                             options = RunOptions(w, limit, blas_threads, address)
-                            timed = _timed(spec, options, workload, tasks[g])
+                            known = reference_durations.get(g)
+                            timed = _timed(spec, options, workload, tasks[g], known)
                         except (RaceError, KeyboardInterrupt):
                             raise
                         except Exception as exc:
@@ -574,6 +606,7 @@ def race(
                             raise error from exc
                         if name == REFERENCE:
                             serial_seconds = max(serial_seconds, timed.run_s)
+                            reference_durations.setdefault(g, [r.duration for r in timed.results])
                         if number >= 0:
                             runs.append(Run(g, name, w, number, *timed))
                         bar.update()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import textwrap
 from pathlib import Path
@@ -321,11 +322,21 @@ def plot_timeline(
         raise InputError(
             f"these results hold no run at workers={workers}, per {granularity}{shown}"
         )
-    executors = list(dict.fromkeys(cells["executor"]))
-    fig = Figure(figsize=(8, 1.0 + 1.25 * len(executors)), layout="constrained")
-    axes = fig.subplots(len(executors), 1, sharex=True, squeeze=False)[:, 0]
+    ran = set(cells["executor"])
+    executors = [name for name in result.executors if name in ran]
     models = result.models
-    colours = {m: f"C{i}" for i, m in enumerate(["+".join(models), *models])}
+    named = models[:LEGEND_MODELS] if granularity == "fold-model" else []
+    key = 0.3 + 0.16 * math.ceil(len(named) / 2) if named else 0.0  # the colour key's height
+    fig = Figure(figsize=(8, 1.0 + 1.25 * len(executors) + key), layout="constrained")
+    heights = [1.25] * len(executors) + ([key] if named else [])
+    grid = fig.subplots(len(heights), 1, squeeze=False, height_ratios=heights)[:, 0]
+    axes = grid[: len(executors)]
+    for ax in axes[1:]:
+        ax.sharex(axes[0])
+    for ax in axes[:-1]:
+        ax.tick_params(labelbottom=False)
+    colours = {m: f"C{i % 10}" for i, m in enumerate(["+".join(models), *models])}
+    span = float((cells["run_s"]).max()) or 1.0
     for ax, name in zip(axes, executors, strict=True):
         run = median_repeat(cells[cells["executor"] == name])
         tasks = result.tasks
@@ -347,19 +358,17 @@ def plot_timeline(
                 color=colours[task.models],
                 edgecolor="white",
             )
-            label = (
-                f"{task.fold}" if task.models == "+".join(models) else f"{task.fold}:{task.models}"
-            )
-            ax.text(
-                left + task.duration_s / 2,
-                row,
-                label,
-                ha="center",
-                va="center",
-                fontsize=7,
-                color="white",
-                clip_on=True,
-            )
+            if task.duration_s >= LABEL_MIN_WIDTH * span:  # room for the fold's number
+                ax.text(
+                    left + task.duration_s / 2,
+                    row,
+                    str(task.fold),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white",
+                    clip_on=True,
+                )
         rows = lanes.nunique()
         ax.set_yticks(range(rows), [f"w{i}" for i in range(rows)], fontsize=8)
         ax.set_ylim(-0.6, max(rows, int(run["workers"])) - 0.4)
@@ -369,12 +378,35 @@ def plot_timeline(
         used += f"at most {_most_at_once(tasks)} busy at once"
         ax.set_title(f"{name}: {used}, {run['run_s']:.3f} s", fontsize=9, loc="left")
         ax.grid(axis="x", alpha=0.3)
-    axes[-1].set_xlabel("seconds since dispatch began (bars: tasks, labelled by fold)")
     fig.suptitle(f"Worker timelines at {workers} workers, tasks per {granularity}", fontsize=11)
+    bars = "bars: tasks, labelled by fold"
+    if named:  # one colour per model: say which, below the timelines
+        bars += ", coloured by model"
+        grid[-1].axis("off")
+        more = f"; the first {len(named)} of {len(models)}, colours repeat" * (
+            len(models) > len(named)
+        )
+        grid[-1].legend(
+            handles=[Patch(color=colours[m], label=m) for m in named],
+            loc="center",
+            ncols=2,
+            fontsize=7,
+            frameon=False,
+            title=f"colour: model{more}",
+            title_fontsize=8,
+        )
+    axes[-1].set_xlabel(f"seconds since dispatch began ({bars})")
     fig.supxlabel("\n".join(textwrap.wrap(_caption(result), 115)), fontsize=8, color="0.3")
     if path is not None:
         save_figure(fig, path)
     return fig
+
+
+LABEL_MIN_WIDTH = 0.025
+"""A task's bar is labelled with its fold when at least this share of the longest run wide."""
+
+LEGEND_MODELS = 10
+"""Models named in a per-fold-and-model timeline's colour legend, at most."""
 
 
 def _most_at_once(tasks: pd.DataFrame) -> int:

@@ -149,7 +149,10 @@ class ScoreCheck:
 
 
 def speedup_table(
-    cells: pd.DataFrame, durations: dict[str, list[float]], schedules: dict[str, str]
+    cells: pd.DataFrame,
+    durations: dict[str, list[float]],
+    schedules: dict[str, str],
+    configs: dict[str, dict[str, Any]] | None = None,
 ) -> pd.DataFrame:
     """Add speedups, spread, prediction and bounds to a table of per-cell times.
 
@@ -164,6 +167,9 @@ def speedup_table(
     schedules : dict of str to str
         Each executor's schedule rule (:mod:`foldrace.schedule`); executors missing here get
         no prediction.
+    configs : dict of str to dict, optional
+        Each executor's configuration (``ExecutorSpec.describe()``): its ``chunksize`` and
+        task ``order`` enter the prediction.
 
     Returns
     -------
@@ -181,8 +187,12 @@ def speedup_table(
     cells["speedup_low"] = base / cells["high_s"]
     cells["speedup_high"] = base / cells["low_s"]
     cells["efficiency"] = cells["speedup"] / cells["workers"]
+    knobs = {
+        name: (config.get("chunksize"), config.get("order") or "given")
+        for name, config in (configs or {}).items()
+    }
     cells["predicted"] = [
-        predicted_speedup(schedules[e], durations[g], int(w))
+        predicted_speedup(schedules[e], durations[g], int(w), *knobs.get(e, (None, "given")))
         if durations.get(g) and e in schedules
         else nan
         for g, e, w in keys
@@ -622,7 +632,8 @@ class RaceResult:
             .reset_index()
         )
         durations = {g: self.task_durations(g) for g in cells["granularity"].unique()}
-        cells = speedup_table(cells, durations, self.meta.get("schedules", {}))
+        configs = self.meta.get("configs", {})
+        cells = speedup_table(cells, durations, self.meta.get("schedules", {}), configs)
         paired = self._paired_ratios().groupby(keys, sort=False)
         ratios = paired.agg(
             speedup=("ratio", "median"),

@@ -19,12 +19,49 @@ from __future__ import annotations
 
 import heapq
 import math
+import random
 from collections.abc import Sequence
 
-__all__ = ["SCHEDULES", "pool_chunksize", "predicted_makespan", "predicted_speedup"]
+__all__ = [
+    "ORDERS",
+    "ORDER_SEED",
+    "SCHEDULES",
+    "pool_chunksize",
+    "predicted_makespan",
+    "predicted_speedup",
+    "task_order",
+]
 
 SCHEDULES = ("sequential", "list", "chunked")
 """The schedule rules an executor may declare."""
+
+ORDERS = ("given", "longest-first", "shuffled")
+"""Orders tasks can be submitted in: as the workload gives them (folds in order), the
+longest first (by the reference run's task times), or shuffled (seed :data:`ORDER_SEED`)."""
+
+ORDER_SEED = 0
+"""Seed of the ``shuffled`` task order, so that every run submits the same order."""
+
+
+def task_order(durations: Sequence[float], order: str) -> list[int]:
+    """The task indices in the order ``order`` submits them.
+
+    ``longest-first`` sorts by duration, longest first (ties keep the given order): the
+    longest-processing-time rule, which keeps a long task from starting last.
+
+    Examples
+    --------
+    >>> task_order([1.0, 3.0, 2.0], "longest-first")
+    [1, 2, 0]
+    """
+    if order not in ORDERS:
+        raise ValueError(f"unknown order {order!r}; known: {', '.join(ORDERS)}")
+    indices = list(range(len(durations)))
+    if order == "longest-first":
+        indices.sort(key=lambda i: -durations[i])
+    elif order == "shuffled":
+        random.Random(ORDER_SEED).shuffle(indices)
+    return indices
 
 
 def pool_chunksize(n_tasks: int, workers: int) -> int:
@@ -85,8 +122,19 @@ def predicted_makespan(
 
 
 def predicted_speedup(
-    schedule: str, durations: Sequence[float], workers: int, chunksize: int | None = None
+    schedule: str,
+    durations: Sequence[float],
+    workers: int,
+    chunksize: int | None = None,
+    order: str = "given",
 ) -> float:
-    """``sum(durations) / predicted_makespan(...)``: the speedup the rule allows."""
-    makespan = predicted_makespan(schedule, durations, workers, chunksize)
+    """``sum(durations) / predicted_makespan(...)``: the speedup the rule allows.
+
+    ``durations`` are in the workload's order; ``order`` is the order they are submitted
+    in (:func:`task_order`). An explicit ``chunksize`` makes a ``list`` rule chunked too
+    (``imap_unordered``, ``Executor.map`` on processes send chunks of that size).
+    """
+    arranged = [durations[i] for i in task_order(durations, order)]
+    rule = "chunked" if chunksize and schedule == "list" else schedule
+    makespan = predicted_makespan(rule, arranged, workers, chunksize)
     return math.fsum(durations) / makespan if makespan > 0 else float(workers)

@@ -21,7 +21,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, Self
 
-from foldrace.errors import InputError, TaskTimeoutError
+from foldrace.errors import TaskTimeoutError
 from foldrace.executors.backends import BACKENDS, Backend
 from foldrace.executors.options import DATA_MODES, RunOptions
 from foldrace.executors.spec import ExecutorSpec
@@ -49,8 +49,12 @@ class Executor(ABC):
         backend's default if omitted. Only for process backends.
     data_passing : {"task", "worker", "shared"}, optional
         How workers get the shared arguments: see :mod:`foldrace.executors.data`.
+    chunksize : int, optional
+        Tasks per chunk, for the strategies that send chunks (:attr:`takes_chunksize`).
+    order : {"given", "longest-first", "shuffled"}, optional
+        The order the harness submits tasks in (the executor runs what it is given).
     **options
-        ``timeout``, ``blas_threads``, ``address``, ``chunksize``: see
+        ``timeout``, ``blas_threads``, ``address``: see
         :class:`~foldrace.executors.options.RunOptions`.
     """
 
@@ -67,7 +71,7 @@ class Executor(ABC):
     data_modes: ClassVar[tuple[str, ...]] = DATA_MODES
     """Data passing modes it can use (where its backend offers them too)."""
     takes_chunksize: ClassVar[bool] = False
-    """It sends tasks in chunks, and ``chunksize`` sets their size."""
+    """It sends tasks in chunks, and the configuration's ``chunksize`` sets their size."""
 
     def __init__(
         self,
@@ -76,9 +80,11 @@ class Executor(ABC):
         backend: str | None = None,
         start_method: str | None = None,
         data_passing: str | None = None,
+        chunksize: int | None = None,
+        order: str | None = None,
         **options: Any,
     ) -> None:
-        spec = ExecutorSpec.of(type(self), backend, start_method, data_passing)
+        spec = ExecutorSpec.of(type(self), backend, start_method, data_passing, chunksize, order)
         self._configure(spec, RunOptions.checked(workers, **options))
 
     @classmethod
@@ -89,8 +95,6 @@ class Executor(ABC):
         return executor
 
     def _configure(self, spec: ExecutorSpec, options: RunOptions) -> None:
-        if options.chunksize is not None and not self.takes_chunksize:
-            raise InputError(f"executor '{self.name}' sends no chunks; got a chunksize")
         self.spec = spec
         self.options = options
         self.common: tuple[Any, ...] = ()

@@ -1,7 +1,8 @@
 """Executor labels: text such as ``"starmap/spawn/shared"`` to checked configurations.
 
 A label is a strategy's registry name, then any axis values it fixes, joined by ``/``
-(see :mod:`foldrace.executors.spec`); the values of different axes are distinct words.
+(see :mod:`foldrace.executors.spec`); the values of different axes are distinct words, and
+the dispatch knobs are ``key=value`` words (``chunksize=4``, ``order=longest-first``).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from collections.abc import Iterable
 
 from foldrace.errors import InputError
 from foldrace.executors.backends import BACKENDS, CLUSTER_BACKENDS, LOCAL_BACKENDS
-from foldrace.executors.options import DATA_MODES
+from foldrace.executors.options import DATA_MODES, check_count
 from foldrace.executors.registry import EXECUTORS, get_executor
-from foldrace.executors.spec import ExecutorSpec
+from foldrace.executors.spec import ExecutorSpec, takes_chunks
+from foldrace.schedule import ORDERS
 
 __all__ = ["cluster_specs", "expand_specs", "parse_spec", "standard_specs"]
 
@@ -38,6 +40,16 @@ def _split(text: object) -> tuple[str, dict[str, str]]:
     axes: dict[str, str] = {}
     values = _axis_values()
     for word in words:
+        key, equals, value = word.partition("=")
+        if equals:
+            if key not in KNOBS:
+                raise InputError(
+                    f"unknown option {key!r} in executor {text!r}; known: {', '.join(KNOBS)}"
+                )
+            if key in axes:
+                raise InputError(f"executor {text!r} gives {key} twice")
+            axes[key] = value
+            continue
         matches = [axis for axis, known in values.items() if word in known]
         if not matches:
             known = ", ".join(itertools.chain.from_iterable(values.values()))
@@ -46,6 +58,19 @@ def _split(text: object) -> tuple[str, dict[str, str]]:
             raise InputError(f"executor {text!r} gives {matches[0].replace('_', ' ')} twice")
         axes[matches[0]] = word
     return strategy, axes
+
+
+KNOBS = ("chunksize", "order")
+"""The dispatch knobs a label sets with ``key=value`` words."""
+
+
+def _chunksize(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise InputError(f"chunksize must be an integer of at least 1, got {text!r}") from None
 
 
 def parse_spec(text: str, *, start_method: str | None = None) -> ExecutorSpec:
@@ -71,6 +96,8 @@ def _of(
     start_method: str | None = None,
     backend: str | None = None,
     data_passing: str | None = None,
+    chunksize: int | None = None,
+    order: str | None = None,
 ) -> ExecutorSpec | None:
     """The spec for ``strategy`` with the axes its label fixes and values for the open ones.
 
@@ -95,7 +122,11 @@ def _of(
         if data_passing not in offered:
             return None
         data = data_passing
-    return ExecutorSpec.of(cls, kind, method, data)
+    size = _chunksize(axes.get("chunksize"))
+    if size is None and chunksize is not None and takes_chunks(cls, kind or (kinds or [None])[0]):
+        size = chunksize  # only where chunks are sent: not by apply, nor to threads' map
+    submitted = axes.get("order") or (order if cls.parallel else None)
+    return ExecutorSpec.of(cls, kind, method, data, size, submitted)
 
 
 def expand_specs(
@@ -104,6 +135,8 @@ def expand_specs(
     backends: Iterable[str] | None = None,
     start_methods: Iterable[str] | None = None,
     data_passing: Iterable[str] | None = None,
+    chunksizes: Iterable[int] | None = None,
+    orders: Iterable[str] | None = None,
 ) -> list[ExecutorSpec]:
     """Every configuration the given labels and axis values make, without repeats.
 
@@ -122,8 +155,13 @@ def expand_specs(
         "backend": None if backends is None else list(backends),
         "start_method": None if start_methods is None else list(start_methods),
         "data_passing": None if data_passing is None else list(data_passing),
+        "order": None if orders is None else list(orders),
     }  # read once: generators too
-    known = _axis_values()
+    sizes: list[int | None] = [None] if chunksizes is None else list(chunksizes)
+    for size in sizes:
+        if size is not None:
+            check_count("chunksize", size, 1)
+    known = {**_axis_values(), "order": ORDERS}
     for axis, values in given.items():
         for value in values or ():
             if value not in known[axis]:
@@ -137,8 +175,17 @@ def expand_specs(
             [*values] if values else [None] for values in given.values()
         ]
         found = [
-            _of(strategy, axes, backend=kind, start_method=method, data_passing=mode)
-            for kind, method, mode in itertools.product(*grid)
+            _of(
+                strategy,
+                axes,
+                backend=kind,
+                start_method=method,
+                data_passing=mode,
+                chunksize=size,
+                order=order,
+            )
+            for kind, method, mode, order in itertools.product(*grid)
+            for size in sizes
         ]
         kept = [spec for spec in found if spec is not None]
         if not kept:

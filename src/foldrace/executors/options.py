@@ -174,16 +174,12 @@ class RunOptions:
     address : str or None
         The cluster to run on, for the cluster backends (``"ray"``, ``"dask"``), as
         :func:`foldrace.clusters.open_cluster` gives it.
-    chunksize : int or None
-        Tasks per chunk, for the strategies that send tasks in chunks; their own default
-        if None.
     """
 
     workers: int = 1
     timeout: float | None = None
     blas_threads: int | None = 1
     address: str | None = None
-    chunksize: int | None = None
 
     @classmethod
     def checked(
@@ -193,7 +189,6 @@ class RunOptions:
         timeout: object = None,
         blas_threads: object = 1,
         address: str | None = None,
-        chunksize: object = None,
     ) -> RunOptions:
         """Check every option and return them frozen.
 
@@ -207,5 +202,4 @@ class RunOptions:
             timeout=check_timeout(timeout),
             blas_threads=check_blas_threads(blas_threads),
             address=address,
-            chunksize=None if chunksize is None else check_count("chunksize", chunksize, 1),
         )

@@ -1,4 +1,5 @@
-"""One executor configuration: strategy x backend x start method x data passing.
+"""One executor configuration: strategy x backend x start method x data passing, and
+the dispatch knobs (chunk size, task order).
 
 The registry lists strategies (one class each) and backends (one per kind of worker); an
 :class:`ExecutorSpec` picks one of each and the remaining axes, checked against what both
@@ -8,6 +9,8 @@ CLI): the strategy, then every axis that differs from the default, joined by ``/
     map                 Pool.map on fork processes, data sent with every task
     map/thread          the same strategy on a ThreadPool
     map/spawn/shared    spawn processes, arrays in shared memory
+    map/chunksize=1     chunks of one task
+    submit/order=longest-first   the longest tasks submitted first
 
 Axis values are distinct words, so a label parses back without ambiguity (see
 :mod:`foldrace.executors.labels`).
@@ -20,12 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 from foldrace.errors import InputError
 from foldrace.executors.backends import BACKENDS, Backend
-from foldrace.executors.options import RunOptions
+from foldrace.executors.options import RunOptions, check_count
+from foldrace.schedule import ORDERS
 
 if TYPE_CHECKING:
     from foldrace.executors.base import Executor
 
-__all__ = ["ExecutorSpec"]
+__all__ = ["ExecutorSpec", "takes_chunks"]
 
 
 @dataclass(frozen=True)
@@ -43,12 +47,18 @@ class ExecutorSpec:
         How worker processes start; None where there is no choice (threads, clusters).
     data_passing : str
         ``"task"``, ``"worker"`` or ``"shared"``; ``"task"`` where workers share memory.
+    chunksize : int or None
+        Tasks per chunk, for the strategies that send chunks; their own default if None.
+    order : str
+        The order tasks are submitted in (:data:`foldrace.schedule.ORDERS`).
     """
 
     executor_class: type[Executor]
     backend: str | None
     start_method: str | None
     data_passing: str
+    chunksize: int | None = None
+    order: str = "given"
 
     @classmethod
     def of(
@@ -57,6 +67,8 @@ class ExecutorSpec:
         backend: str | None = None,
         start_method: str | None = None,
         data_passing: str | None = None,
+        chunksize: object = None,
+        order: str | None = None,
     ) -> ExecutorSpec:
         """Check a combination against what the strategy and backend offer; fill in defaults.
 
@@ -70,7 +82,13 @@ class ExecutorSpec:
         where = f"'{name}'" + (f" on {kind} workers" if kind else "")
         method = _pick(where, "start method", start_method, _start_methods(executor_class, kind))
         data = _pick(where, "data passing", data_passing, _data_modes(executor_class, kind))
-        return cls(executor_class, kind, method, data or "task")
+        if chunksize is not None:
+            chunksize = check_count("chunksize", chunksize, 1)
+            if not takes_chunks(executor_class, kind):
+                raise InputError(f"executor {where} sends no chunks; got chunksize={chunksize}")
+        orders = ORDERS if executor_class.parallel else ()
+        chosen = _pick(where, "task order", order, orders) or "given"
+        return cls(executor_class, kind, method, data or "task", chunksize, chosen)
 
     @property
     def strategy(self) -> str:
@@ -101,6 +119,10 @@ class ExecutorSpec:
             parts.append(self.start_method)
         if self.data_passing != "task":
             parts.append(self.data_passing)
+        if self.chunksize is not None:
+            parts.append(f"chunksize={self.chunksize}")
+        if self.order != "given":
+            parts.append(f"order={self.order}")
         return "/".join(parts)
 
     def build(self, options: RunOptions | int = 1, **more: Any) -> Executor:
@@ -123,7 +145,17 @@ class ExecutorSpec:
             "pool": self.backend,
             "start_method": self.start_method,
             "data_passing": self.data_passing,
+            "chunksize": self.chunksize,
+            "order": self.order,
         }
+
+
+def takes_chunks(executor_class: type[Executor], backend: str | None) -> bool:
+    """Whether a chunk size changes what the strategy sends: ``Executor.map`` sends chunks
+    to processes only (threads and clusters ignore it)."""
+    if not executor_class.takes_chunksize or backend is None:
+        return False
+    return executor_class.api != "futures" or BACKENDS[backend].uses_processes
 
 
 def _start_methods(executor_class: type[Executor], backend: str | None) -> tuple[str, ...]:

@@ -35,7 +35,7 @@ class FuturesMapExecutor(FuturesStrategy):
         after the earlier ones are done: the futures it submits are watched, and the first
         to fail is raised at once.
         """
-        chunks = {"chunksize": self.options.chunksize} if self.options.chunksize else {}
+        chunks = {"chunksize": self.spec.chunksize} if self.spec.chunksize else {}
         columns = [itertools.repeat(value, len(items)) for value in common]
         results: list[Any] = []
         with self.failures(lambda: range(len(results), len(items))):

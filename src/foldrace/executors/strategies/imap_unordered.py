@@ -35,7 +35,7 @@ class ImapUnorderedExecutor(PoolStrategy):
         CPython returns a plain generator, which cannot wait with a timeout), and sent as
         one task each.
         """
-        size = self.options.chunksize or 1
+        size = self.spec.chunksize or 1
         pairs = list(enumerate(items))
         chunks = [pairs[start : start + size] for start in range(0, len(pairs), size)]
         iterator = pool.imap_unordered(partial(_indexed, partial(fn, *common)), chunks, 1)

@@ -32,5 +32,5 @@ class MapExecutor(PoolStrategy):
         ``pool.map(...)`` is ``pool.map_async(...).get()``; the wait goes through
         :meth:`~.waiting.PoolStrategy.get`, which watches the workers.
         """
-        result = pool.map_async(partial(fn, *common), items, self.options.chunksize)
+        result = pool.map_async(partial(fn, *common), items, self.spec.chunksize)
         return list(self.get(result))

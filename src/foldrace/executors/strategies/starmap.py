@@ -28,4 +28,4 @@ class StarmapExecutor(PoolStrategy):
     ) -> list[Any]:
         """Pack each call's arguments into a tuple; the pool unpacks them into ``fn``."""
         arguments = [(*common, item) for item in items]
-        return list(self.get(pool.starmap_async(fn, arguments, self.options.chunksize)))
+        return list(self.get(pool.starmap_async(fn, arguments, self.spec.chunksize)))

@@ -1,0 +1,111 @@
+"""Tutorial 13: from folds to a search: candidates x folds, raced against GridSearchCV(n_jobs).
+
+Real model selection is a search: every candidate setting of an estimator's parameters,
+cross-validated. ``search_workload`` makes one named model per candidate, in the order
+``GridSearchCV`` tries them; the race then runs one task per candidate and fold, tasks of
+very unequal cost, ranks the candidates as scikit-learn does and checks that every
+strategy selects the same one. Beside it, ``GridSearchCV(n_jobs=workers)`` on the same
+folds: what most users run, timed with its workers warm.
+
+Run: ``python tutorials/13_search.py [OUT_DIR]`` (writes ``search-timeline.png``)
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.model_selection import GridSearchCV
+
+from foldrace import default_workload, race
+from foldrace.executors import usable_cpus
+from foldrace.plots import TUTORIAL_OUT, plot_timeline, write_figure
+from foldrace.report import format_search
+from foldrace.search import search_workload
+
+
+def main(
+    out: str = TUTORIAL_OUT,
+    n_samples: int = 2000,
+    n_estimators: tuple[int, ...] = (10, 25, 50, 100, 200),
+    min_samples_leaf: tuple[int, ...] = (1, 20),
+    n_folds: int = 5,
+    repeats: int = 3,
+    granularity: str = "fold-model",
+) -> dict:
+    """Race a random-forest grid, compare with GridSearchCV(n_jobs), draw the timelines."""
+    # --8<-- [start:workload]
+    base = default_workload(n_samples=n_samples)
+    grid = {"n_estimators": list(n_estimators), "min_samples_leaf": list(min_samples_leaf)}
+    forest = RandomForestClassifier(random_state=0)
+    workload = search_workload(forest, grid, X=base.X, y=base.y, folds=n_folds, name="rf")
+    print(workload.description)
+    # --8<-- [end:workload]
+
+    # --8<-- [start:race]
+    workers = usable_cpus()
+    strategies = [
+        "apply",
+        "apply_async",
+        "apply_async/order=longest-first",  # the longest tasks first
+        "map",  # chunks of about n / (4 x workers) tasks
+        "map/chunksize=1",
+        "starmap",
+        "submit",
+        "joblib",
+    ]
+    result = race(workload, strategies, [workers], repeats=repeats, granularity=granularity)
+    summary = result.summary()
+    print(
+        summary[["executor", "workers", "median_s", "speedup", "predicted", "bound"]]
+        .round(3)
+        .to_string(index=False)
+    )
+    print(format_search(result))
+    # --8<-- [end:race]
+
+    # --8<-- [start:gridsearch]
+    search = GridSearchCV(
+        forest, grid, cv=list(workload.folds), scoring=workload.scorer, n_jobs=workers, refit=False
+    )  # no refit: the race does not refit the selected candidate either
+    search.fit(base.X, base.y)  # starts joblib's workers: the timed fits find them warm
+    seconds = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        search.fit(base.X, base.y)
+        seconds.append(time.perf_counter() - started)
+    ranking = result.ranking()
+    same_scores = [s.hex() for s in ranking["mean_test_score"]] == [
+        float(s).hex() for s in search.cv_results_["mean_test_score"]
+    ]
+    selected = ranking.loc[ranking["selected"], "params"].iloc[0]
+    parallel = summary[summary["workers"] == workers].set_index("executor")["median_s"]
+    fastest, slowest = parallel.idxmin(), parallel.idxmax()
+    grid_s = statistics.median(seconds)
+    print(
+        f"GridSearchCV(n_jobs={workers}), warm workers: {grid_s:.3f} s (median of {repeats}); "
+        f"fastest here: {fastest} {parallel[fastest]:.3f} s"
+    )
+    print(
+        f"same mean scores, bit for bit: {same_scores}; same choice: "
+        f"{selected == search.best_params_} ({search.best_params_})"
+    )
+    # --8<-- [end:gridsearch]
+
+    # --8<-- [start:timeline]
+    write_figure(plot_timeline(result, workers=workers), out, "search-timeline")
+    # --8<-- [end:timeline]
+    return {
+        "identical": result.check().identical,
+        "same_scores": same_scores,
+        "same_choice": selected == search.best_params_,
+        "n_tasks": result.meta["workload"]["n_tasks"],
+        "fastest": fastest,
+        "slowest": slowest,
+    }
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:2])
