@@ -150,6 +150,16 @@ def test_12_scaling_out_races_the_same_function_on_a_local_dask_cluster(tmp_path
     assert (tmp_path / "scaling-out.png").stat().st_size > 0
 
 
+@pytest.fixture
+def stop_joblib_workers():
+    """GridSearchCV(n_jobs) leaves joblib's reusable workers running, as it does for users."""
+    yield
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True, kill_workers=True)
+
+
+@pytest.mark.usefixtures("stop_joblib_workers")
 def test_13_a_search_selects_what_gridsearchcv_selects(tmp_path):
     small = {"n_samples": 300, "n_estimators": (5, 20), "min_samples_leaf": (1, 20)}
     facts = load("13_search").main(out=str(tmp_path), n_folds=3, repeats=1, **small)
@@ -160,6 +170,7 @@ def test_13_a_search_selects_what_gridsearchcv_selects(tmp_path):
     assert (tmp_path / "search-timeline.png").stat().st_size > 0
 
 
+@pytest.mark.usefixtures("stop_joblib_workers")
 def test_13_try_it_one_task_per_fold(tmp_path):
     small = {"n_samples": 300, "n_estimators": (5, 20), "min_samples_leaf": (1, 20)}
     facts = load("13_search").main(
