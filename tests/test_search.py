@@ -191,3 +191,12 @@ def test_the_pages_commands_run_at_a_small_size(tmp_path, capsys, arguments):
     quick = ["--executors", "starmap", "--no-plot", "--out", str(tmp_path)]
     assert main([*arguments, *smaller, *quick]) == ExitCode.OK
     assert "selected: " in capsys.readouterr().out
+
+
+def test_try_it_races_longest_first_against_the_given_order(tmp_path, capsys):
+    grid = _page_commands()[0]
+    smaller = ["--samples", "300", "--folds", "3", "--repeats", "1", "--workers", "2"]
+    order = ["--order", "given", "longest-first", "--executors", "apply_async", "--quiet"]
+    assert main([*grid, *smaller, *order, "--no-plot", "--out", str(tmp_path)]) == ExitCode.OK
+    meta = json.loads((tmp_path / "latest" / "results.json").read_text())["meta"]
+    assert meta["executors"] == ["serial", "apply_async", "apply_async/order=longest-first"]
