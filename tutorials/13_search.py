@@ -34,6 +34,18 @@ def main(
     n_folds: int = 5,
     repeats: int = 3,
     granularity: str = "fold-model",
+    # --8<-- [start:strategies]
+    strategies: tuple[str, ...] = (
+        "apply",
+        "apply_async",
+        "apply_async/order=longest-first",  # the longest tasks first
+        "map",  # chunks of about n / (4 x workers) tasks
+        "map/chunksize=1",
+        "starmap",
+        "submit",
+        "joblib",
+    ),
+    # --8<-- [end:strategies]
 ) -> dict:
     """Race a random-forest grid, compare with GridSearchCV(n_jobs), draw the timelines."""
     # --8<-- [start:workload]
@@ -46,16 +58,6 @@ def main(
 
     # --8<-- [start:race]
     workers = usable_cpus()
-    strategies = [
-        "apply",
-        "apply_async",
-        "apply_async/order=longest-first",  # the longest tasks first
-        "map",  # chunks of about n / (4 x workers) tasks
-        "map/chunksize=1",
-        "starmap",
-        "submit",
-        "joblib",
-    ]
     result = race(workload, strategies, [workers], repeats=repeats, granularity=granularity)
     summary = result.summary()
     columns = ["executor", "median_s", "speedup", "predicted", "bound", "run_bound"]
