@@ -4,8 +4,9 @@ The runs go in rounds, each running every (executor, workers) cell once in a shu
 order, the serial reference included, so that speedups can be taken round by round. For
 each run the harness builds a fresh executor and times its three phases apart::
 
+    executor.bind(workload.common_args)
     with executor:                  <- startup_s   (pool start-up)
-        executor.run(benchmark_fold, workload.common_args, tasks)
+        executor.run(benchmark_fold, tasks)
                                     <- run_s       (dispatch + compute)
                                     <- shutdown_s  (close + join)
 
