@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -93,3 +95,35 @@ def test_outside_the_main_thread_nothing_is_installed():
     thread.start()
     thread.join()
     assert found == [{}]
+
+
+FORKED_DURING_CTRL_C = """
+import os, signal, sys
+# runs in the child before foldrace's own hook: a Ctrl-C to the group while it is made
+os.register_at_fork(after_in_child=lambda: os.kill(os.getpid(), signal.SIGINT))
+from foldrace.interrupts import StopSignals
+
+with StopSignals():
+    pid = os.fork()
+    if pid == 0:
+        print("the child carried on", flush=True)
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+if os.WIFSIGNALED(status):
+    print("signalled", os.WTERMSIG(status))
+else:
+    print("exited", os.WEXITSTATUS(status))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "register_at_fork"), reason="needs os.fork")
+def test_a_child_forked_during_a_ctrl_c_ends_by_it_without_a_traceback():
+    done = subprocess.run(
+        [sys.executable, "-c", FORKED_DURING_CTRL_C],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.stdout.split() == ["signalled", str(int(signal.SIGINT))]
+    assert "Exception ignored" not in done.stderr
+    assert "Traceback" not in done.stderr

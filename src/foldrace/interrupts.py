@@ -171,7 +171,9 @@ def _defaults_in_child() -> None:
 
     A stop signal sent while the child was being made (a whole process group stopped at
     once) stayed blocked; it is delivered now, to the default handler, and ends the child
-    as it ends any worker.
+    as it ends any worker. A Ctrl-C whose handler is Python's own would raise
+    ``KeyboardInterrupt`` inside this hook, where Python prints it and carries on; the
+    child ends as an interrupted process does instead, by SIGINT itself.
     """
     active = bool(_active)
     for handler in reversed(_active):  # innermost first: the outermost restores last
@@ -179,7 +181,11 @@ def _defaults_in_child() -> None:
             signal.signal(signum, previous)
     _active.clear()
     if active and hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        try:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
 
 
 if hasattr(os, "register_at_fork"):
