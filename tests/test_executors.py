@@ -9,6 +9,8 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import signal
+import time
 import warnings
 
 import pytest
@@ -385,3 +387,28 @@ def test_dispatch_knobs_are_label_words_that_parse_back(label):
 def test_bad_dispatch_knobs_are_refused(label, message):
     with pytest.raises(InputError, match=message):
         parse_spec(label)
+
+
+def _hold(payload: bytes) -> int:
+    time.sleep(60)
+    return len(payload)
+
+
+def test_a_pool_whose_workers_died_with_big_tasks_queued_terminates():
+    """Dead workers leave the task handler writing into a full pipe; stopping must not hang."""
+    import threading
+
+    from foldrace.executors.internals import pool_processes, terminate_pool
+
+    pool = multiprocessing.get_context("fork").Pool(2)
+    result = pool.map_async(_hold, [bytes(1 << 20)] * 12, chunksize=1)  # 1 MB per task
+    processes = pool_processes(pool)
+    time.sleep(0.5)  # the workers hold a task each; the handler is writing the next ones
+    for process in processes:
+        os.kill(process.pid, signal.SIGKILL)
+    stopper = threading.Thread(target=terminate_pool, args=(pool, processes), daemon=True)
+    stopper.start()
+    stopper.join(60)  # a generous hang guard
+    assert not stopper.is_alive(), "terminating the pool hung"
+    assert not pool._task_handler.is_alive()
+    assert not result.ready() or not result.successful()

@@ -209,7 +209,7 @@ def test_a_stop_signal_stops_the_pool_saves_and_exits_with_its_code(
 
 def test_two_ctrl_c_50_ms_apart_lose_nothing_and_print_no_traceback(tmp_path):
     for attempt in range(5):
-        options = ["--workers", "1", "2", "--repeats", "3", "--samples", "1000"]
+        options = ["--workers", "1", "2", "--repeats", "3", "--samples", "2000"]
         run = Run(tmp_path / str(attempt), *options)
         run.runs_done(10)  # rounds of 9 runs (serial, five strategies on 1 and 2 workers)
         run.pool_running()
