@@ -239,7 +239,9 @@ def _timed(
     came = [(r.fold, tuple(r.scores)) for r in results]
     if came != [(t.fold, t.models) for t in submitted]:
         raise RaceError(spec.label, options.workers, f"results came back out of task order: {came}")
-    in_task_order = [results[order.index(i)] for i in range(len(tasks))]
+    in_task_order: list[FoldResult] = [results[0]] * len(tasks)
+    for position, index in enumerate(order):  # back to the workload's order
+        in_task_order[index] = results[position]
     return TimedRun(started, t1 - t0, t2 - t1, t3 - t2, in_task_order)
 
 

@@ -82,6 +82,8 @@ class Backend(ABC):
         self.options = options
         self.common = common
         self._close: Callable[[bool, float | None], None] | None = None
+        self._limits: Any = None
+        """A BLAS/OpenMP thread limit set in this process for the workers, if any."""
         self.api: str | None = None
         """The API opened (see :meth:`open`)."""
 
@@ -121,6 +123,12 @@ class Backend(ABC):
         close, self._close = self._close, None
         if close is not None:
             close(abort, deadline)
+
+    def lift_limits(self) -> None:
+        """Lift the thread limit this backend set in this process (see :attr:`_limits`)."""
+        if self._limits is not None:
+            self._limits.restore_original_limits()
+            self._limits = None
 
     def task_call(self, fn: Callable[..., Any]) -> tuple[Callable[..., Any], tuple[Any, ...]]:
         """The function and shared arguments each task carries, for the data passing.

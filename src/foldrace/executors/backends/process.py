@@ -85,7 +85,6 @@ class ProcessBackend(Backend):
         super().__init__(*args)
         self.processes: list[Any] = []
         self._shared: SharedData | None = None
-        self._limits: Any = None
 
     # -- multiprocessing.Pool and ProcessPoolExecutor -------------------------------------
 
@@ -163,9 +162,7 @@ class ProcessBackend(Backend):
         if self._shared is not None:
             self._shared.close()
             self._shared = None
-        if self._limits is not None:
-            self._limits.restore_original_limits()
-            self._limits = None
+        self.lift_limits()
 
     def task_call(self, fn: Callable[..., Any]) -> tuple[Callable[..., Any], tuple[Any, ...]]:
         """What each task carries; with joblib, ``fn`` and the shared arguments always:

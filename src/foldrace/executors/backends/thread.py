@@ -55,7 +55,6 @@ class ThreadBackend(Backend):
         super().__init__(*args)
         self.threads: list[threading.Thread] = []
         """The worker threads, as they start."""
-        self._limits: Any = None
 
     def _start(self) -> tuple[StartupGate, tuple[Any, ...]]:
         gate = StartupGate(self.options.workers, threading.Semaphore(0), threading.Semaphore(0))
@@ -83,7 +82,7 @@ class ThreadBackend(Backend):
                 pool.close()
                 pool.join()
         finally:
-            self._free()
+            self.lift_limits()
 
     def open_futures(self) -> cf.ThreadPoolExecutor:
         """A ``ThreadPoolExecutor``, every worker thread started, all of them daemons.
@@ -117,12 +116,7 @@ class ThreadBackend(Backend):
             else:
                 executor.shutdown(wait=True)
         finally:
-            self._free()
-
-    def _free(self) -> None:
-        if self._limits is not None:
-            self._limits.restore_original_limits()
-            self._limits = None
+            self.lift_limits()
 
 
 def _submit_as_daemon(
