@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import multiprocessing
 import os
+import signal
+import time
 from pathlib import Path
 from types import ModuleType
 
@@ -62,6 +65,45 @@ def child_pids(pid: int) -> list[int]:
         except FileNotFoundError:  # a thread that has just ended
             continue
     return found
+
+
+def session_processes(sid: int) -> list[str]:
+    """``pid (name) state`` of every process in session ``sid`` (Linux /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        name, rest = stat[stat.index("(") :].rsplit(")", 1)
+        fields = rest.split()
+        if int(fields[3]) == sid:  # state ppid pgrp session ...
+            found.append(f"{entry} {name}) {fields[0]}")
+    return found
+
+
+def dump_stacks(sid: int) -> None:
+    """Send SIGABRT to every process in session ``sid``, then give them time to print.
+
+    Started with ``PYTHONFAULTHANDLER=1``, each prints the Python stack of every thread to
+    its stderr and ends: what a hung program was doing, in the test's failure message.
+    """
+    for entry in session_processes(sid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(entry.split()[0]), signal.SIGABRT)
+    time.sleep(3)
+
+
+def default_ctrl_c() -> None:
+    """In a child about to run a program: Ctrl-C back to its default.
+
+    A shell starts background jobs with SIGINT ignored, and an ignored signal stays ignored
+    across ``exec``; Python then leaves Ctrl-C alone, as it should. A test that sends Ctrl-C
+    to a program it started must not depend on how the test run itself was started.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _zombies() -> list[int]:

@@ -412,3 +412,27 @@ def test_a_pool_whose_workers_died_with_big_tasks_queued_terminates():
     assert not stopper.is_alive(), "terminating the pool hung"
     assert not pool._task_handler.is_alive()
     assert not result.ready() or not result.successful()
+
+
+def test_a_pool_whose_worker_died_halfway_through_reading_a_task_terminates():
+    """The rest of a half-read task is in the pipe; it must not be read as the next task."""
+    import threading
+
+    from foldrace.executors.internals import pool_processes, terminate_pool
+
+    pool = multiprocessing.get_context("fork").Pool(2)
+    result = pool.map_async(_hold, [bytes(1 << 20)] * 12, chunksize=1)  # 1 MB per task
+    processes = pool_processes(pool)
+    reader = pool._inqueue._reader
+    deadline = time.monotonic() + 30
+    while not reader.poll() and time.monotonic() < deadline:  # the workers hold a task each,
+        time.sleep(0.01)  # and the handler has begun writing the third into the pipe
+    os.read(reader.fileno(), 10)  # what a worker killed after reading 10 bytes of it took
+    for process in processes:
+        os.kill(process.pid, signal.SIGKILL)
+    stopper = threading.Thread(target=terminate_pool, args=(pool, processes), daemon=True)
+    stopper.start()
+    stopper.join(60)  # a generous hang guard
+    assert not stopper.is_alive(), "terminating the pool hung"
+    assert not pool._task_handler.is_alive()
+    assert not result.ready() or not result.successful()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import child_pids
+from conftest import child_pids, default_ctrl_c, dump_stacks, session_processes
 from foldrace import InputError, RaceError, race
 from foldrace.executors import standard_specs
 
@@ -60,6 +60,8 @@ class Run:
             text=True,
             start_new_session=True,
             cwd=cwd,
+            preexec_fn=default_ctrl_c,
+            env=dict(os.environ, PYTHONFAULTHANDLER="1"),  # SIGABRT prints every stack
         )
         self._err: list[str] = []
         self._reader = threading.Thread(
@@ -119,6 +121,7 @@ class Run:
         try:
             self.process.wait(timeout=guard)
         except subprocess.TimeoutExpired:
+            dump_stacks(self.process.pid)
             self.kill()
             pytest.fail(f"foldrace run did not end within {guard:g} s; stderr:\n{self.err}")
         self._reader.join(timeout=10)
@@ -141,27 +144,10 @@ class Run:
         # loky's resource tracker exits once its pipe closes, soon after the run
         deadline = time.monotonic() + HANG_GUARD
         while True:
-            found = _session(self.process.pid)
+            found = session_processes(self.process.pid)
             if not found or time.monotonic() > deadline:
                 return found
             time.sleep(0.2)
-
-
-def _session(sid: int) -> list[str]:
-    """``pid (name) state`` of every process in session ``sid``."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        name, rest = stat[stat.index("(") :].rsplit(")", 1)
-        fields = rest.split()
-        if int(fields[3]) == sid:  # state ppid pgrp session ...
-            found.append(f"{entry} {name}) {fields[0]}")
-    return found
 
 
 def _shm(pid: int) -> set[str]:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterable
 from multiprocessing import shared_memory
 from typing import Any
@@ -101,10 +103,15 @@ def terminate_pool(pool: Any, processes: Iterable[Any]) -> None:
     (``pool._inqueue._rlock``), and one killed while it sends a result dies holding the
     result queue's write lock (``pool._outqueue._wlock``); ``Pool.terminate()`` then blocks
     forever acquiring one of them. Meanwhile the pool's worker-handler thread forks
-    replacements, which wait on those locks too. So, in order (CPython 3.11 to 3.14, no
-    public alternative): stop the worker handler (``_worker_handler``,
-    ``_change_notifier``), kill and reap every worker, free both locks (plain semaphores,
-    which any process may release), then terminate.
+    replacements, which wait on those locks too. A worker killed while it reads a task
+    larger than a pipe (the data, sent with every task) leaves the rest of that task in the
+    pipe, which ``Pool.terminate()`` then reads as messages (``Pool._help_stuff_finish``,
+    while the task-handler thread lives): it takes the middle of the task for a length and
+    waits forever for bytes that never come. So, in order (CPython 3.11 to 3.14, no public
+    alternative): stop the worker handler (``_worker_handler``, ``_change_notifier``), kill
+    and reap every worker, free both locks (plain semaphores, which any process may
+    release), stop the task handler (``_task_handler``), reading the task pipe as raw bytes
+    until it has, then terminate.
     """
     from multiprocessing.pool import TERMINATE
 
@@ -128,7 +135,26 @@ def terminate_pool(pool: Any, processes: Iterable[Any]) -> None:
             # (they hold it for a moment); still held after that: by a dead worker.
             lock.acquire(timeout=LOCK_WAIT_SECONDS)
             lock.release()  # free either way
+    _stop_task_handler(pool)  # it sends its last message to the result queue: locks first
     pool.terminate()
+
+
+def _stop_task_handler(pool: Any) -> None:
+    """End a pool's task-handler thread once its workers are dead: tell it to stop, and
+    read whatever it writes to the task pipe (raw bytes: nobody will read them as tasks)."""
+    from multiprocessing.pool import TERMINATE
+
+    handler = getattr(pool, "_task_handler", None)
+    reader = getattr(getattr(pool, "_inqueue", None), "_reader", None)
+    if handler is None or reader is None:
+        return
+    handler._state = TERMINATE
+    deadline = time.monotonic() + HANDLER_JOIN_SECONDS
+    while handler.is_alive() and time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            if select.select([reader.fileno()], [], [], 0.01)[0]:
+                os.read(reader.fileno(), 1 << 16)
+        handler.join(0.01)
 
 
 HANDLER_JOIN_SECONDS = 5.0
@@ -180,6 +206,14 @@ class ReusableLokyAside:
             self._saved = (loky._executor, loky._executor_kwargs, joblib_executor._executor_args)
             loky._executor = loky._executor_kwargs = None
             joblib_executor._executor_args = None
+
+    def kill_current(self) -> None:
+        """Kill the workers started meanwhile, from any thread; a call using them fails."""
+        loky, _ = self._modules
+        with loky._executor_lock:
+            ours = loky._executor
+        if ours is not None and ours is not self._saved[0]:
+            ours.shutdown(wait=False, kill_workers=True)
 
     def restore(self, kill_workers: bool = False) -> None:
         """Stop the workers started meanwhile (killing them if asked) and put the others back."""
