@@ -65,6 +65,8 @@ def test_registry_lists_strategies_serial_and_the_blogs_five_first():
         "submit",
         "futures_map",
         "joblib",
+        "cross_validate",
+        "gridsearch",
         "dask_submit",
         "dask_map",
     )
@@ -248,7 +250,7 @@ def test_inner_threads_are_limited_to_one_by_default(name):
     with spec.build(workers) as executor:
         assert executor.run(inner_threads, range(4)) == [1, 1, 1, 1]
     own = inner_threads()
-    if spec.strategy == "joblib":  # no limit asked: joblib applies its own, CPUs / workers
+    if spec.executor_class.api in ("joblib", "sklearn"):  # no limit: joblib's, CPUs / workers
         own = max(1, usable_cpus() // workers)
     with spec.build(workers, blas_threads=None) as executor:
         assert executor.run(inner_threads, range(4)) == [own] * 4
@@ -329,21 +331,22 @@ def pid(_):
 if __name__ == "__main__":
     before = set(Parallel(n_jobs=2)(delayed(pid)(i) for i in range(4)))
     workload = default_workload(n_samples=200)
-    with parse_spec("joblib").build(2).bind(workload.common_args) as executor:
+    with parse_spec(LABEL).build(2).bind(workload.common_args) as executor:
         ours = {r.pid for r in executor.run(benchmark_fold, workload.tasks())}
     after = set(Parallel(n_jobs=2)(delayed(pid)(i) for i in range(4)))
     print(json.dumps([sorted(before), sorted(ours), sorted(after)]))
 """
 
 
-def test_joblib_leaves_the_users_own_reusable_workers_running(tmp_path):
+@pytest.mark.parametrize("label", ["joblib", "gridsearch", "cross_validate"])
+def test_joblib_leaves_the_users_own_reusable_workers_running(tmp_path, label):
     """scikit-learn's n_jobs reuses loky's one set of workers: a race must not stop them."""
     import json
     import subprocess
     import sys
 
     script = tmp_path / "users_joblib.py"
-    script.write_text(USERS_JOBLIB)
+    script.write_text(USERS_JOBLIB.replace("LABEL", repr(label)))
     done = subprocess.run(
         [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True
     )
@@ -351,6 +354,7 @@ def test_joblib_leaves_the_users_own_reusable_workers_running(tmp_path):
     assert len(before) == 2
     assert after == before, "the user's workers were stopped and started again"
     assert set(ours).isdisjoint(before), "the race must run on workers of its own"
+    assert len(ours) == 2, "every task ran in one of the executor's two workers"
 
 
 @pytest.mark.parametrize(

@@ -36,7 +36,8 @@ def _tree():
 def test_a_grid_search_race_selects_what_gridsearchcv_selects_bit_for_bit(data, tmp_path):
     X, y = data
     workload = search_workload(_tree(), GRID, X=X, y=y, folds=3, name="tree")
-    result = race(workload, ["apply_async", "submit/thread"], [2], repeats=1, warmup=0)
+    entrants = ["apply_async", "submit/thread", "gridsearch", "cross_validate"]
+    result = race(workload, entrants, [2], repeats=1, warmup=0)
     assert result.granularities == ["fold-model"]  # one task per candidate and fold
     assert result.meta["workload"]["n_tasks"] == {"fold-model": 18}
     search = GridSearchCV(_tree(), GRID, cv=list(workload.folds), scoring=workload.scorer)
@@ -49,7 +50,7 @@ def test_a_grid_search_race_selects_what_gridsearchcv_selects_bit_for_bit(data, 
     assert list(ranking["rank_test_score"]) == list(search.cv_results_["rank_test_score"])
     assert ranking.loc[ranking["selected"], "params"].iloc[0] == search.best_params_
     selections = result.selections()
-    assert len(selections) == 3
+    assert len(selections) == 5
     assert selections["same_ranks"].all()
     assert set(selections["selected"]) == {ranking.loc[ranking["selected"], "candidate"].iloc[0]}
     result.write(tmp_path)

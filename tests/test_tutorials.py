@@ -167,6 +167,7 @@ def test_13_a_search_selects_what_gridsearchcv_selects(tmp_path):
     assert facts["same_scores"] is True
     assert facts["same_choice"] is True
     assert facts["n_tasks"] == {"fold-model": 12}  # 4 candidates x 3 folds
+    assert {"gridsearch", "cross_validate"} <= set(facts["executors"])  # scores checked too
     assert (tmp_path / "search-timeline.png").stat().st_size > 0
 
 

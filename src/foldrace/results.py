@@ -153,6 +153,7 @@ def speedup_table(
     durations: dict[str, list[float]],
     schedules: dict[str, str],
     configs: dict[str, dict[str, Any]] | None = None,
+    candidates: dict[str, int] | None = None,
 ) -> pd.DataFrame:
     """Add speedups, spread, prediction and bounds to a table of per-cell times.
 
@@ -170,6 +171,8 @@ def speedup_table(
     configs : dict of str to dict, optional
         Each executor's configuration (``ExecutorSpec.describe()``): its ``chunksize`` and
         task ``order`` enter the prediction.
+    candidates : dict of str to int, optional
+        Tasks per fold for each granularity (1 if missing), for the candidate rules.
 
     Returns
     -------
@@ -191,8 +194,11 @@ def speedup_table(
         name: (config.get("chunksize"), config.get("order") or "given")
         for name, config in (configs or {}).items()
     }
+    per_fold = candidates or {}
     cells["predicted"] = [
-        predicted_speedup(schedules[e], durations[g], int(w), *knobs.get(e, (None, "given")))
+        predicted_speedup(
+            schedules[e], durations[g], int(w), *knobs.get(e, (None, "given")), per_fold.get(g, 1)
+        )
         if durations.get(g) and e in schedules
         else nan
         for g, e, w in keys
@@ -633,7 +639,10 @@ class RaceResult:
         )
         durations = {g: self.task_durations(g) for g in cells["granularity"].unique()}
         configs = self.meta.get("configs", {})
-        cells = speedup_table(cells, durations, self.meta.get("schedules", {}), configs)
+        models = len(self.meta.get("workload", {}).get("models", [])) or 1
+        candidates = {"fold": 1, "fold-model": models}
+        schedules = self.meta.get("schedules", {})
+        cells = speedup_table(cells, durations, schedules, configs, candidates)
         paired = self._paired_ratios().groupby(keys, sort=False)
         ratios = paired.agg(
             speedup=("ratio", "median"),

@@ -9,7 +9,15 @@ time until the last task ends) for the same tasks:
   next one (``Pool.apply_async``, and any executor that submits task by task);
 - ``chunked``: tasks cut into chunks of ``chunksize`` consecutive tasks, chunks queued in
   order, each free worker takes the next chunk (``Pool.map``, ``Pool.starmap``). Without
-  an explicit chunk size, multiprocessing picks ``ceil(n / (4 * workers))``.
+  an explicit chunk size, multiprocessing picks ``ceil(n / (4 * workers))``;
+- ``by-candidate``: ``list``, with the tasks queued candidate by candidate, each
+  candidate's folds in order (``GridSearchCV``'s order, whatever order it is given);
+- ``candidate-by-candidate``: each candidate's folds as a ``list`` of their own, the next
+  candidate only once the last fold of the one before has ended (a loop of
+  ``cross_validate`` calls).
+
+A *candidate* is one task's set of models: with one task per fold and model, every model
+is one; with one task per fold, there is one candidate.
 
 Predicted speedup is ``sum(durations) / makespan``; the gap to the measured speedup is the
 dispatch overhead (pickling, queues, process wake-ups).
@@ -32,7 +40,7 @@ __all__ = [
     "task_order",
 ]
 
-SCHEDULES = ("sequential", "list", "chunked")
+SCHEDULES = ("sequential", "list", "chunked", "by-candidate", "candidate-by-candidate")
 """The schedule rules an executor may declare."""
 
 ORDERS = ("given", "longest-first", "shuffled")
@@ -85,7 +93,11 @@ def _list_makespan(durations: Sequence[float], workers: int) -> float:
 
 
 def predicted_makespan(
-    schedule: str, durations: Sequence[float], workers: int, chunksize: int | None = None
+    schedule: str,
+    durations: Sequence[float],
+    workers: int,
+    chunksize: int | None = None,
+    candidates: int = 1,
 ) -> float:
     """Makespan of ``durations`` on ``workers`` under a strategy's schedule rule.
 
@@ -99,6 +111,9 @@ def predicted_makespan(
         Number of workers.
     chunksize : int, optional
         For ``"chunked"``: tasks per chunk; multiprocessing's own choice if omitted.
+    candidates : int
+        For the two candidate rules: tasks per fold, one per candidate (``durations`` are
+        fold by fold, the candidates in the same order within each fold).
 
     Examples
     --------
@@ -106,6 +121,8 @@ def predicted_makespan(
     2.0
     >>> predicted_makespan("chunked", [1.0] * 10, 2)  # chunks of 2: 3 + 2 chunks
     6.0
+    >>> predicted_makespan("candidate-by-candidate", [3.0, 1.0, 3.0, 1.0, 3.0, 1.0], 2, None, 2)
+    8.0
     """
     if schedule not in SCHEDULES:
         raise ValueError(f"unknown schedule {schedule!r}; known: {', '.join(SCHEDULES)}")
@@ -116,6 +133,13 @@ def predicted_makespan(
         return sum(times)
     if schedule == "list":
         return _list_makespan(times, workers)
+    if schedule in ("by-candidate", "candidate-by-candidate"):
+        if candidates < 1 or len(times) % candidates:
+            raise ValueError(f"{len(times)} tasks do not split into {candidates} candidates")
+        groups = [times[c::candidates] for c in range(candidates)]
+        if schedule == "by-candidate":
+            return _list_makespan([t for group in groups for t in group], workers)
+        return math.fsum(_list_makespan(group, workers) for group in groups)
     size = chunksize or pool_chunksize(len(times), workers)
     chunks = [sum(times[i : i + size]) for i in range(0, len(times), size)]
     return _list_makespan(chunks, workers)
@@ -127,14 +151,16 @@ def predicted_speedup(
     workers: int,
     chunksize: int | None = None,
     order: str = "given",
+    candidates: int = 1,
 ) -> float:
     """``sum(durations) / predicted_makespan(...)``: the speedup the rule allows.
 
     ``durations`` are in the workload's order; ``order`` is the order they are submitted
     in (:func:`task_order`). An explicit ``chunksize`` makes a ``list`` rule chunked too
     (``imap_unordered``, ``Executor.map`` on processes send chunks of that size).
+    ``candidates``: tasks per fold, for the candidate rules.
     """
     arranged = [durations[i] for i in task_order(durations, order)]
     rule = "chunked" if chunksize and schedule == "list" else schedule
-    makespan = predicted_makespan(rule, arranged, workers, chunksize)
+    makespan = predicted_makespan(rule, arranged, workers, chunksize, candidates)
     return math.fsum(durations) / makespan if makespan > 0 else float(workers)

@@ -72,6 +72,9 @@ class Executor(ABC):
     """Data passing modes it can use (where its backend offers them too)."""
     takes_chunksize: ClassVar[bool] = False
     """It sends tasks in chunks, and the configuration's ``chunksize`` sets their size."""
+    takes_order: ClassVar[bool] = True
+    """The order tasks are handed over is the order it submits them (scikit-learn's own
+    searches keep theirs: candidate by candidate)."""
 
     def __init__(
         self,

@@ -208,12 +208,13 @@ class ReusableLokyAside:
             joblib_executor._executor_args = None
 
     def kill_current(self) -> None:
-        """Kill the workers started meanwhile, from any thread; a call using them fails."""
+        """Kill the workers started meanwhile and wait for them to end, from any thread; a
+        call using them fails."""
         loky, _ = self._modules
         with loky._executor_lock:
             ours = loky._executor
         if ours is not None and ours is not self._saved[0]:
-            ours.shutdown(wait=False, kill_workers=True)
+            ours.shutdown(wait=True, kill_workers=True)
 
     def restore(self, kill_workers: bool = False) -> None:
         """Stop the workers started meanwhile (killing them if asked) and put the others back."""

@@ -102,8 +102,8 @@ def _of(
     """The spec for ``strategy`` with the axes its label fixes and values for the open ones.
 
     An open value applies only where its axis exists (serial has no backend; threads have
-    no start method or data passing; joblib starts workers its own way); None when it is
-    one the strategy does not offer.
+    no start method or data passing; joblib starts workers its own way; scikit-learn's
+    searches keep their own task order); None when it is one the strategy does not offer.
     """
     cls = get_executor(strategy)
     kinds = cls.backend_kinds()
@@ -125,7 +125,7 @@ def _of(
     size = _chunksize(axes.get("chunksize"))
     if size is None and chunksize is not None and takes_chunks(cls, kind or (kinds or [None])[0]):
         size = chunksize  # only where chunks are sent: not by apply, nor to threads' map
-    submitted = axes.get("order") or (order if cls.parallel else None)
+    submitted = axes.get("order") or (order if cls.parallel and cls.takes_order else None)
     return ExecutorSpec.of(cls, kind, method, data, size, submitted)
 
 

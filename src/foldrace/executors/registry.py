@@ -20,9 +20,11 @@ from foldrace.executors.base import Executor
 from foldrace.executors.strategies import (
     ApplyAsyncExecutor,
     ApplyExecutor,
+    CrossValidateExecutor,
     DaskMapExecutor,
     DaskSubmitExecutor,
     FuturesMapExecutor,
+    GridSearchExecutor,
     ImapUnorderedExecutor,
     JoblibExecutor,
     MapExecutor,
@@ -50,6 +52,8 @@ _STRATEGIES: tuple[type[Executor], ...] = (
     SubmitExecutor,
     FuturesMapExecutor,
     JoblibExecutor,
+    CrossValidateExecutor,
+    GridSearchExecutor,
     DaskSubmitExecutor,
     DaskMapExecutor,
 )

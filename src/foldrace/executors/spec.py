@@ -86,7 +86,7 @@ class ExecutorSpec:
             chunksize = check_count("chunksize", chunksize, 1)
             if not takes_chunks(executor_class, kind):
                 raise InputError(f"executor {where} sends no chunks; got chunksize={chunksize}")
-        orders = ORDERS if executor_class.parallel else ()
+        orders = ORDERS if executor_class.parallel and executor_class.takes_order else ()
         chosen = _pick(where, "task order", order, orders) or "given"
         return cls(executor_class, kind, method, data or "task", chunksize, chosen)
 

@@ -12,15 +12,19 @@ wait forever for its task. Stopping on a failure kills every worker: none is lef
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import tempfile
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from foldrace.errors import WorkerDiedError
+from foldrace.errors import TaskTimeoutError, WorkerDiedError
 from foldrace.executors.backends.base import STARTUP_SECONDS, Backend, StartupGate
 from foldrace.executors.data import SharedData, set_worker_data
 from foldrace.executors.inner_threads import limit_inner_threads, limit_threads_here
@@ -31,9 +35,9 @@ from foldrace.executors.internals import (
     pool_processes,
     terminate_pool,
 )
-from foldrace.executors.options import DATA_MODES, DEFAULT_START_METHOD
+from foldrace.executors.options import DATA_MODES, DEFAULT_START_METHOD, RunOptions
 
-__all__ = ["ProcessBackend", "start_worker"]
+__all__ = ["ProcessBackend", "ReusableWorkers", "start_worker"]
 
 _STARTED: Any = None
 """In a worker process: the semaphore its backend releases once every worker has started.
@@ -68,11 +72,15 @@ def hold_until_all_started() -> None:
         _STARTED.acquire(timeout=STARTUP_SECONDS)
 
 
+DEATH_SECONDS = 5.0
+"""How long a broken executor's workers are given to end before the dead one is named."""
+
+
 class ProcessBackend(Backend):
     """Worker processes started with a start method (``fork``, ``spawn``, ``forkserver``)."""
 
     kind = "process"
-    apis = frozenset({"pool", "futures", "joblib"})
+    apis = frozenset({"pool", "futures", "joblib", "sklearn"})
     start_methods = (
         DEFAULT_START_METHOD,
         *(m for m in multiprocessing.get_all_start_methods() if m != DEFAULT_START_METHOD),
@@ -181,10 +189,15 @@ class ProcessBackend(Backend):
         """The error for a broken ``ProcessPoolExecutor``, naming the worker that died.
 
         The executor terminates the survivors (SIGTERM) once one has died: the first found
-        dead of another cause is named.
+        dead of another cause is named. The executor's own thread may reap a worker between
+        this one's wait and its read of the exit code (which then reads None for a moment),
+        so the exit codes are read again until all are known or a few seconds have passed.
         """
+        deadline = time.monotonic() + DEATH_SECONDS
         for process in self.processes:
-            process.join(1.0)
+            process.join(max(0.0, deadline - time.monotonic()))
+        while any(p.exitcode is None for p in self.processes) and time.monotonic() < deadline:
+            time.sleep(0.01)
         dead = [p for p in self.processes if p.exitcode not in (None, 0)]
         dead.sort(key=lambda p: p.exitcode == -signal.SIGTERM)
         if not dead:
@@ -229,6 +242,102 @@ class ProcessBackend(Backend):
             self._aside.restore(kill_workers=abort)
         finally:
             shutil.rmtree(self._folder, ignore_errors=True)
+
+    # -- scikit-learn's own n_jobs, on joblib's reusable workers -----------------------------
+
+    def open_sklearn(self) -> ReusableWorkers:
+        """joblib's reusable loky workers, the ones ``n_jobs`` uses, started and warm.
+
+        A user's own reusable workers are set aside and put back afterwards; these are
+        started here (cold: the start-up phase) and have imported the tasks' modules, so
+        the run is timed as scikit-learn's ``n_jobs`` runs with warm workers.
+        """
+        self._aside = ReusableLokyAside()
+        self._close = self._close_sklearn
+        workers = ReusableWorkers(self.options, self._aside)
+        with workers.config():
+            workers.warm_up(self.common)
+        return workers
+
+    def _close_sklearn(self, abort: bool, deadline: float | None) -> None:
+        self._aside.restore(kill_workers=abort)
+
+
+class ReusableWorkers:
+    """joblib's reusable loky workers for one executor: configured, timed out, watched.
+
+    Parameters
+    ----------
+    options : RunOptions
+        Workers, the inner thread limit (loky's ``inner_max_num_threads``), the timeout.
+    aside : ReusableLokyAside
+        Holds a user's own reusable workers aside; its current executor is ours.
+    """
+
+    def __init__(self, options: RunOptions, aside: ReusableLokyAside) -> None:
+        self.options = options
+        self._aside = aside
+
+    def config(self) -> Any:
+        """``joblib.parallel_config`` for loky with the inner thread limit, if any."""
+        from joblib import parallel_config
+
+        limit = self.options.blas_threads
+        extra = {} if limit is None else {"inner_max_num_threads": limit}
+        return parallel_config(backend="loky", **extra)
+
+    def warm_up(self, common: tuple[Any, ...]) -> None:
+        """Start every worker and import what the tasks need in each (a few tries)."""
+        from joblib import Parallel, delayed
+
+        workers = self.options.workers
+        for _ in range(10):
+            pids = Parallel(n_jobs=workers)(delayed(_unpickled)(common) for _ in range(workers))
+            if len(set(pids)) == workers:
+                return
+
+    @contextlib.contextmanager
+    def running(self, deadline: float | None) -> Iterator[None]:
+        """Run scikit-learn's call in the block, under :meth:`config`, up to ``deadline``.
+
+        At the deadline (``time.monotonic()``) the workers are killed, which ends the
+        call. Raises :class:`TaskTimeoutError` then, and :class:`WorkerDiedError` when a
+        worker died of another cause.
+        """
+        from joblib.externals.loky.process_executor import TerminatedWorkerError
+
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            self._aside.kill_current()
+
+        timer = None
+        if deadline is not None:
+            timer = threading.Timer(max(0.0, deadline - time.monotonic()), expire)
+            timer.daemon = True
+            timer.start()
+        try:
+            with self.config():
+                yield
+        except Exception as exc:
+            if expired.is_set() and self.options.timeout is not None:
+                raise TaskTimeoutError(self.options.timeout) from exc
+            if isinstance(exc, TerminatedWorkerError):
+                codes = [int(c) for c in re.findall(r"\((-?\d+)\)", str(exc))]
+                raise WorkerDiedError(None, codes[0] if codes else -1) from exc
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+
+def _unpickled(common: tuple[Any, ...]) -> int:
+    """A start-up task: its arguments, unpickled, import the tasks' modules; the pid."""
+    import sklearn.model_selection  # noqa: F401 - what scikit-learn's tasks run in
+
+    time.sleep(0.05)  # long enough for every worker to take one
+    return os.getpid()
 
 
 def _noop() -> None:

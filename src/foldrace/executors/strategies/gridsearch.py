@@ -1,0 +1,64 @@
+"""scikit-learn's ``GridSearchCV(n_jobs=w)``: every task as one search, what most users run.
+
+The tasks' models become candidates (see :mod:`.sklearn_probe`) and the folds its ``cv``;
+``GridSearchCV.fit`` then runs every candidate on every fold through one
+``joblib.Parallel(n_jobs=w)`` on joblib's reusable loky workers, candidate by candidate in
+its own order, with its own batching. The workers come from the process backend, started
+(the start-up phase, a cold start) and warm before the timed run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sklearn.model_selection import GridSearchCV
+
+from foldrace.executors.base import Executor
+from foldrace.executors.strategies.sklearn_probe import (
+    is_fold_benchmark,
+    parallel_calls,
+    search_inputs,
+)
+
+__all__ = ["GridSearchExecutor"]
+
+
+class GridSearchExecutor(Executor):
+    """``GridSearchCV(..., n_jobs=workers).fit``; the tasks' own function is not called."""
+
+    name = "gridsearch"
+    family = "scikit-learn"
+    summary = "scikit-learn's GridSearchCV(n_jobs=w): all tasks as one search on loky workers"
+    schedule = "by-candidate"
+    api = "sklearn"
+    start_methods = ("loky",)
+    data_modes = ("task",)
+    takes_order = False
+
+    def dispatch(
+        self, workers: Any, fn: Callable[..., Any], common: tuple[Any, ...], items: list[Any]
+    ) -> list[Any]:
+        """One search over every candidate and fold; results read from ``cv_results_``."""
+        if not is_fold_benchmark(fn, items):  # another function: scikit-learn's Parallel
+            with workers.running(self.deadline()):
+                return parallel_calls(fn, common, items, self.workers)
+        task = search_inputs(common, items)
+        search = GridSearchCV(
+            task.probe,
+            task.candidates,
+            cv=task.cv,
+            scoring=task.scoring,
+            n_jobs=self.workers,
+            refit=False,
+            error_score="raise",
+        )
+        with workers.running(self.deadline()):
+            search.fit(task.X, task.y, **task.params)
+        results = search.cv_results_
+        keys = {key.removeprefix("split0_test_") for key in results if key.startswith("split0_")}
+        splits = [
+            {key: [results[f"split{k}_test_{key}"][c] for k in range(len(task.cv))] for key in keys}
+            for c in range(len(task.candidates))
+        ]
+        return task.results(splits)
