@@ -27,7 +27,7 @@ from pathlib import Path
 
 from foldrace import default_workload, race
 
-LABELS = ["map/ray", "apply_async/ray", "starmap/ray"]
+LABELS = ["map/ray", "apply_async/ray", "starmap/ray", "joblib/ray"]
 
 
 def session_processes(sid: int) -> list[tuple[int, str]]:
@@ -88,8 +88,10 @@ def _race(address: str | None) -> dict:
         data_passing=["task", "shared"],
         ray_address=address,
     )
+    tasks = result.tasks[result.tasks["executor"] == "joblib/ray"]
     return {
         "identical": result.check().identical,
+        "joblib_pids": sorted(set(tasks["pid"]) - {os.getpid()}),
         "cluster": result.meta["clusters"]["ray"],
         "labels": sorted(set(result.timings["executor"])),
     }

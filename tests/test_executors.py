@@ -250,8 +250,8 @@ def test_inner_threads_are_limited_to_one_by_default(name):
     with spec.build(workers) as executor:
         assert executor.run(inner_threads, range(4)) == [1, 1, 1, 1]
     own = inner_threads()
-    if spec.executor_class.api in ("joblib", "sklearn"):  # no limit: joblib's, CPUs / workers
-        own = max(1, usable_cpus() // workers)
+    if spec.executor_class.api in ("joblib", "sklearn") and spec.uses_processes:  # loky's own
+        own = max(1, usable_cpus() // workers)  # no limit asked: CPUs / workers
     with spec.build(workers, blas_threads=None) as executor:
         assert executor.run(inner_threads, range(4)) == [own] * 4
 

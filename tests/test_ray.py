@@ -80,9 +80,10 @@ def test_a_local_ray_instance_gives_the_serial_scores():
     assert outcome["cluster"]["start_s"] > 0
     assert outcome["sigterm_handler_kept"] is True  # ray.init replaces it otherwise
     assert outcome["labels"] == sorted(
-        ["serial"]
+        ["serial", "joblib/ray"]  # Ray's joblib backend: data with every batch only
         + [f"{s}/ray{m}" for s in ("map", "apply_async", "starmap") for m in ("", "/shared")]
     )
+    assert outcome["joblib_pids"]  # joblib's tasks ran in Ray's actors, not in this process
 
 
 def test_a_head_node_is_joined_by_address_and_left_running():

@@ -146,7 +146,8 @@ def test_12_scaling_out_races_the_same_function_on_a_local_dask_cluster(tmp_path
     assert facts["cluster"]["start_s"] > 0
     labels = set(facts["table"].index)
     assert labels == {"submit", "submit/shared", "submit/dask", "submit/dask/shared",
-                      "dask_submit", "dask_submit/shared"}  # fmt: skip
+                      "dask_submit", "dask_submit/shared",
+                      "joblib/dask", "joblib/dask/shared"}  # fmt: skip
     assert (tmp_path / "scaling-out.png").stat().st_size > 0
 
 

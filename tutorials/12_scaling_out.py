@@ -2,7 +2,9 @@
 
 When one machine is not enough, the fold function does not change: only the pool does.
 ``submit/dask`` is the concurrent.futures strategy through ``client.get_executor()``;
-``dask_submit`` is Dask's own ``Client.submit`` with ``as_completed``. With no scheduler
+``dask_submit`` is Dask's own ``Client.submit`` with ``as_completed``; ``joblib/dask`` is
+joblib's Dask backend, the route scikit-learn's ``n_jobs`` takes to a cluster
+(``parallel_config(backend="dask")``). With no scheduler
 address foldrace starts a ``LocalCluster`` on 127.0.0.1 for the race and stops it after;
 ``dask_scheduler="tcp://HOST:PORT"`` joins a real cluster instead.
 
@@ -28,7 +30,7 @@ def main(
     # --8<-- [start:race]
     result = race(
         default_workload(n_samples=n_samples),
-        executors=["submit", "submit/dask", "dask_submit"],
+        executors=["submit", "submit/dask", "dask_submit", "joblib/dask"],
         data_passing=["task", "shared"],  # shared on Dask: X and y scattered once
         workers=[1, 2],
         repeats=repeats,

@@ -15,7 +15,7 @@ from foldrace.errors import InputError
 from foldrace.executors.backends import BACKENDS, CLUSTER_BACKENDS, LOCAL_BACKENDS
 from foldrace.executors.options import DATA_MODES, check_count
 from foldrace.executors.registry import EXECUTORS, get_executor
-from foldrace.executors.spec import ExecutorSpec, takes_chunks
+from foldrace.executors.spec import ExecutorSpec, data_modes_of, takes_chunks
 from foldrace.schedule import ORDERS
 
 __all__ = ["cluster_specs", "expand_specs", "parse_spec", "standard_specs"]
@@ -117,7 +117,7 @@ def _of(
     if method is None and chosen is not None and chosen.uses_processes and not cls.start_methods:
         method = start_method
     data = axes.get("data_passing")
-    offered = [m for m in cls.data_modes if chosen is not None and m in chosen.data_modes]
+    offered = data_modes_of(cls, kind or (kinds or [None])[0])
     if data is None and len(offered) > 1 and data_passing is not None:
         if data_passing not in offered:
             return None

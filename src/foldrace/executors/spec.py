@@ -29,7 +29,7 @@ from foldrace.schedule import ORDERS
 if TYPE_CHECKING:
     from foldrace.executors.base import Executor
 
-__all__ = ["ExecutorSpec", "takes_chunks"]
+__all__ = ["ExecutorSpec", "data_modes_of", "takes_chunks"]
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class ExecutorSpec:
         kind = _pick(f"'{name}'", "backend", backend, executor_class.backend_kinds())
         where = f"'{name}'" + (f" on {kind} workers" if kind else "")
         method = _pick(where, "start method", start_method, _start_methods(executor_class, kind))
-        data = _pick(where, "data passing", data_passing, _data_modes(executor_class, kind))
+        data = _pick(where, "data passing", data_passing, data_modes_of(executor_class, kind))
         if chunksize is not None:
             chunksize = check_count("chunksize", chunksize, 1)
             if not takes_chunks(executor_class, kind):
@@ -165,11 +165,13 @@ def _start_methods(executor_class: type[Executor], backend: str | None) -> tuple
     return executor_class.start_methods or BACKENDS[backend].start_methods
 
 
-def _data_modes(executor_class: type[Executor], backend: str | None) -> tuple[str, ...]:
+def data_modes_of(executor_class: type[Executor], backend: str | None) -> tuple[str, ...]:
     """Data passing modes both the strategy and its backend offer, ``"task"`` first."""
     if backend is None:
         return ()
-    offered = BACKENDS[backend].data_modes
+    chosen = BACKENDS[backend]
+    api = executor_class.api or ""
+    offered = chosen.api_data_modes.get(api, chosen.data_modes)
     return tuple(mode for mode in executor_class.data_modes if mode in offered)
 
 

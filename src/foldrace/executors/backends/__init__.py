@@ -3,10 +3,10 @@
 ==========  ===========================================  ==============================
 backend     workers                                      APIs offered
 ==========  ===========================================  ==============================
-process     processes on this machine (a start method)   pool, futures, joblib
-thread      threads of this process                      pool, futures
-ray         Ray actors on a Ray cluster                  pool
-dask        Dask workers on a Dask cluster               client, futures
+process     processes on this machine (a start method)   pool, futures, joblib, sklearn
+thread      threads of this process                      pool, futures, joblib
+ray         Ray actors on a Ray cluster                  pool, joblib
+dask        Dask workers on a Dask cluster               client, futures, joblib
 ==========  ===========================================  ==============================
 
 A backend starts its workers behind the API a strategy asks for, watches them and stops

@@ -2,8 +2,9 @@
 
 A strategy (``apply_async``, ``submit``, ...) asks its backend for the API it uses
 (:attr:`Backend.apis`): ``"pool"`` (``multiprocessing.Pool``'s), ``"futures"``
-(``concurrent.futures.Executor``'s), ``"joblib"`` (a ``joblib.Parallel``) or ``"client"``
-(Dask's ``Client``). The backend starts its workers behind that API with an initializer,
+(``concurrent.futures.Executor``'s), ``"joblib"`` (a ``joblib.Parallel``), ``"sklearn"``
+(joblib's reusable workers, for scikit-learn's own searches) or ``"client"`` (Dask's
+``Client``). The backend starts its workers behind that API with an initializer,
 reports them ready, says what each task must carry (:meth:`Backend.task_call`, the data
 passing), raises when a worker died (:meth:`Backend.check_alive`), and stops them.
 Everything a backend can do is a declared flag, read by the registry, the checks of a
@@ -15,9 +16,9 @@ from __future__ import annotations
 import importlib
 import time
 from abc import ABC
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
-from types import ModuleType
+from types import MappingProxyType, ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from foldrace.errors import InputError, WorkerDiedError
@@ -60,12 +61,15 @@ class Backend(ABC):
     kind: ClassVar[str]
     """Registry key, also the configuration's ``backend`` axis value."""
     apis: ClassVar[frozenset[str]]
-    """The APIs strategies can ask of it: ``pool``, ``futures``, ``joblib``, ``client``."""
+    """The APIs strategies can ask of it: ``pool``, ``futures``, ``joblib``, ``sklearn``,
+    ``client``."""
     start_methods: ClassVar[tuple[str, ...]] = ()
     """How its worker processes can start, the default first; empty when there is no choice."""
     data_modes: ClassVar[tuple[str, ...]] = ()
     """Ways its workers can get the shared arguments, ``"task"`` first (see
     :mod:`foldrace.executors.data`); none to choose where workers share this memory."""
+    api_data_modes: ClassVar[Mapping[str, tuple[str, ...]]] = MappingProxyType({})
+    """The data passing modes of an API that offers fewer than :attr:`data_modes`."""
     uses_threads: ClassVar[bool] = False
     """Workers are threads of this process: nothing is pickled, a task cannot be killed."""
     uses_processes: ClassVar[bool] = False

@@ -81,7 +81,7 @@ class DaskBackend(Backend):
     """Dask workers of the cluster whose scheduler is at :attr:`RunOptions.address`."""
 
     kind = "dask"
-    apis = frozenset({"client", "futures"})
+    apis = frozenset({"client", "futures", "joblib"})
     data_modes = ("task", "shared")
     library = "distributed"
     on_cluster = True
@@ -127,9 +127,38 @@ class DaskBackend(Backend):
         self.submitted = executor.submitted
         return executor
 
+    def open_joblib(self) -> Any:
+        """A ``joblib.Parallel`` on joblib's Dask backend, over this client.
+
+        ``parallel_config(backend="dask")`` is how a scikit-learn user sends ``n_jobs``
+        work to a Dask cluster. ``shared`` data passing becomes joblib's own ``scatter=``
+        (the arrays sent to every worker once); runs on fewer workers than the cluster has
+        are pinned to the first ones, as for the other strategies.
+        """
+        from joblib import Parallel, delayed, parallel_config
+
+        client = self._connect()
+        arrays = [v for v in self.common if isinstance(v, np.ndarray)]
+        scatter = arrays if self.spec.data_passing == "shared" else None
+        pinned = {k: v for k, v in self.keywords.items() if k != "pure"}
+        with parallel_config(backend="dask", client=client, scatter=scatter, **pinned):
+            parallel = Parallel(n_jobs=self.options.workers)
+        self._parallel = parallel.__enter__()
+        self._close = self._close_joblib
+        parallel(delayed(_noop)() for _ in range(self.options.workers))
+        parallel.timeout = self.options.timeout  # for runs, not for start-up
+        return parallel
+
+    def _close_joblib(self, abort: bool, deadline: float | None) -> None:
+        try:
+            self._parallel.__exit__(None, None, None)
+        finally:
+            self._disconnect(abort, deadline)
+
     def task_call(self, fn: Callable[..., Any]) -> tuple[Callable[..., Any], tuple[Any, ...]]:
-        """``fn`` and the shared arguments: the values, or the futures of scattered ones."""
-        return fn, self.scattered
+        """``fn`` and the shared arguments: the values, or the futures of scattered ones
+        (joblib scatters its own)."""
+        return fn, self.common if self.api == "joblib" else self.scattered
 
     def _disconnect(self, abort: bool, deadline: float | None) -> None:
         client = getattr(self, "client", None)
@@ -140,6 +169,10 @@ class DaskBackend(Backend):
                 client.cancel(self.submitted, force=True)
         finally:
             client.close()
+
+
+def _noop() -> None:
+    """A start-up task that does nothing."""
 
 
 class _Submitting:

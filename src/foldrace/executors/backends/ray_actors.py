@@ -1,4 +1,5 @@
-"""Ray actors on a Ray cluster, behind ``ray.util.multiprocessing.Pool``: ``Pool``'s API.
+"""Ray actors on a Ray cluster, behind ``ray.util.multiprocessing.Pool``: ``Pool``'s API,
+and joblib's, through Ray's joblib backend.
 
 The strategies written for ``multiprocessing.Pool`` run unchanged. ``worker`` data passing
 hands the shared arguments to each actor's initializer; ``shared`` puts every array once
@@ -8,6 +9,7 @@ once every actor answers a ping, so its workers are up when it is.
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 from foldrace.executors.backends.base import Backend
@@ -28,8 +30,9 @@ class RayBackend(Backend):
     """Ray actors on the cluster at :attr:`RunOptions.address`."""
 
     kind = "ray"
-    apis = frozenset({"pool"})
+    apis = frozenset({"pool", "joblib"})
     data_modes = DATA_MODES
+    api_data_modes = MappingProxyType({"joblib": ("task",)})
     library = "ray"
     on_cluster = True
 
@@ -56,3 +59,27 @@ class RayBackend(Backend):
         else:
             pool.close()
         pool.join()
+
+    def open_joblib(self) -> Any:
+        """A ``joblib.Parallel`` on Ray's joblib backend (``ray.util.joblib``).
+
+        ``register_ray()`` then ``parallel_config(backend="ray")`` is how a scikit-learn
+        user sends ``n_jobs`` work to a Ray cluster; its workers are actors behind
+        ``ray.util.multiprocessing.Pool``, started here by one task each. The data travels
+        with every batch of tasks (Ray's backend has no per-worker initializer).
+        """
+        from joblib import Parallel, delayed, parallel_config
+        from ray.util.joblib import register_ray
+
+        register_ray()
+        with parallel_config(backend="ray"):  # no inner_max_num_threads: Ray sets the
+            parallel = Parallel(n_jobs=self.options.workers)  # actors' OMP_NUM_THREADS
+        self._parallel = parallel.__enter__()
+        self._close = self._close_joblib
+        limit = self.options.blas_threads
+        parallel(delayed(start_ray_worker)(limit, None) for _ in range(self.options.workers))
+        parallel.timeout = self.options.timeout  # for runs, not for start-up
+        return parallel
+
+    def _close_joblib(self, abort: bool, deadline: float | None) -> None:
+        self._parallel.__exit__(None, None, None)

@@ -48,7 +48,7 @@ class ThreadBackend(Backend):
     """Worker threads in this process (the GIL decides how much runs at once)."""
 
     kind = "thread"
-    apis = frozenset({"pool", "futures"})
+    apis = frozenset({"pool", "futures", "joblib"})
     uses_threads = True
 
     def __init__(self, *args: Any) -> None:
@@ -117,6 +117,50 @@ class ThreadBackend(Backend):
                 executor.shutdown(wait=True)
         finally:
             self.lift_limits()
+
+    def open_joblib(self) -> Any:
+        """A ``joblib.Parallel`` on joblib's threading backend, every worker thread started.
+
+        ``parallel_config(backend="threading")`` is how a scikit-learn user asks for it.
+        Its ``ThreadPool`` starts lazily; the start-up tasks meet at a barrier, so each
+        worker thread runs one and is known. On one worker joblib runs the tasks in the
+        calling thread.
+        """
+        from joblib import Parallel, delayed
+
+        self._close = self._close_joblib
+        if self.options.blas_threads is not None:  # BLAS's limit is per process
+            self._limits = limit_threads_here(self.options.blas_threads)
+        workers = self.options.workers
+        parallel = Parallel(n_jobs=workers, backend="threading")
+        self._parallel = parallel.__enter__()
+        if workers > 1:
+            barrier = threading.Barrier(workers)
+            limit = self.options.blas_threads
+            meet = delayed(_meet)
+            self.threads = list(parallel(meet(barrier, limit) for _ in range(workers)))
+        parallel.timeout = self.options.timeout  # for runs, not for start-up
+        return parallel
+
+    def _close_joblib(self, abort: bool, deadline: float | None) -> None:
+        parallel = getattr(self, "_parallel", None)
+        try:
+            if parallel is None:
+                return
+            parallel.__exit__(None, None, None)  # ends the pool; running tasks go on
+            if abort:
+                join_threads(self.threads, deadline)
+        finally:
+            self.lift_limits()
+
+
+def _meet(barrier: threading.Barrier, blas_threads: int | None) -> threading.Thread:
+    """A start-up task: limit this worker thread's OpenMP threads (a per-thread setting),
+    wait until every worker thread holds one; the thread."""
+    if blas_threads is not None:
+        limit_threads_here(blas_threads)
+    barrier.wait(STARTUP_SECONDS)
+    return threading.current_thread()
 
 
 def _submit_as_daemon(

@@ -10,8 +10,10 @@ switch::
     task    max_nbytes=None   arrays pickled with every batch of tasks
     shared  max_nbytes=0      arrays dumped once to a file that every worker memory-maps
 
-The ``Parallel`` and its workers come from the process backend
-(:mod:`foldrace.executors.backends.process`).
+The ``Parallel`` and its workers come from the backend: loky processes
+(:mod:`foldrace.executors.backends.process`), or the kinds of worker a scikit-learn user
+reaches through ``joblib.parallel_config``: threads (``backend="threading"``), a Dask
+cluster (``backend="dask"``) and Ray (``ray.util.joblib``).
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ __all__ = ["JoblibExecutor"]
 class JoblibExecutor(Executor):
     """``joblib.Parallel`` over the same fold function.
 
-    ``blas_threads`` becomes loky's ``inner_max_num_threads``; with None, joblib applies its
-    own default (CPUs divided by workers), not the libraries' default.
+    On loky, ``blas_threads`` becomes ``inner_max_num_threads``; with None, joblib applies
+    its own default (CPUs divided by workers), not the libraries' default.
     """
 
     name = "joblib"
