@@ -301,10 +301,20 @@ def test_the_chunked_strategies_are_those_that_send_chunks():
         "starmap",
         "imap_unordered",
         "futures_map",
+        "joblib",  # batch_size
     }
 
 
-@pytest.mark.parametrize("name", ["apply", "apply_async", "submit", "joblib", "serial"])
+def test_joblibs_chunk_size_is_its_batch_size():
+    with parse_spec("joblib/thread/chunksize=3").build(2) as executor:
+        assert executor.backend._parallel.batch_size == 3
+    with parse_spec("joblib/thread").build(2) as executor:
+        assert executor.backend._parallel.batch_size == "auto"
+
+
+@pytest.mark.parametrize(
+    "name", ["apply", "apply_async", "submit", "gridsearch", "cross_validate", "serial"]
+)
 def test_a_chunksize_is_refused_where_no_chunks_are_sent(name):
     with pytest.raises(InputError, match=f"'{name}'.* sends no chunks"):
         get_executor(name)(1, chunksize=2)

@@ -155,8 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_count(1),
         metavar="N",
         help="tasks per chunk for the strategies that send chunks (map, starmap, "
-        "imap_unordered, futures_map on processes); several race each (default: each "
-        "strategy's own)",
+        "imap_unordered, futures_map on processes; joblib's batch_size); several race each "
+        "(default: each strategy's own)",
     )
     run.add_argument(
         "--order",

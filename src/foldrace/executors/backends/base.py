@@ -128,6 +128,13 @@ class Backend(ABC):
         if close is not None:
             close(abort, deadline)
 
+    def for_runs(self, parallel: Any) -> None:
+        """Set a started ``joblib.Parallel``'s options for the runs, not for start-up: the
+        run's timeout, and the configuration's ``chunksize`` as joblib's ``batch_size``
+        (tasks per batch; joblib's own ``"auto"`` without one)."""
+        parallel.timeout = self.options.timeout
+        parallel.batch_size = self.spec.chunksize or "auto"
+
     def lift_limits(self) -> None:
         """Lift the thread limit this backend set in this process (see :attr:`_limits`)."""
         if self._limits is not None:

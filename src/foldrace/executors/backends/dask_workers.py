@@ -146,7 +146,7 @@ class DaskBackend(Backend):
         self._parallel = parallel.__enter__()
         self._close = self._close_joblib
         parallel(delayed(_noop)() for _ in range(self.options.workers))
-        parallel.timeout = self.options.timeout  # for runs, not for start-up
+        self.for_runs(parallel)
         return parallel
 
     def _close_joblib(self, abort: bool, deadline: float | None) -> None:

@@ -231,7 +231,7 @@ class ProcessBackend(Backend):
         )
         self._parallel = parallel.__enter__()
         parallel(delayed(_noop)() for _ in range(self.options.workers))
-        parallel.timeout = self.options.timeout  # for runs, not for start-up
+        self.for_runs(parallel)
         return parallel
 
     def _close_joblib(self, abort: bool, deadline: float | None) -> None:

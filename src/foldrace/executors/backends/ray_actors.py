@@ -78,7 +78,7 @@ class RayBackend(Backend):
         self._close = self._close_joblib
         limit = self.options.blas_threads
         parallel(delayed(start_ray_worker)(limit, None) for _ in range(self.options.workers))
-        parallel.timeout = self.options.timeout  # for runs, not for start-up
+        self.for_runs(parallel)
         return parallel
 
     def _close_joblib(self, abort: bool, deadline: float | None) -> None:

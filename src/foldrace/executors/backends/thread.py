@@ -139,7 +139,7 @@ class ThreadBackend(Backend):
             limit = self.options.blas_threads
             meet = delayed(_meet)
             self.threads = list(parallel(meet(barrier, limit) for _ in range(workers)))
-        parallel.timeout = self.options.timeout  # for runs, not for start-up
+        self.for_runs(parallel)
         return parallel
 
     def _close_joblib(self, abort: bool, deadline: float | None) -> None:

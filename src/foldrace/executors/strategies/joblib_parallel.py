@@ -4,7 +4,8 @@ scikit-learn itself uses for ``n_jobs``.
 Its loky workers start their own way (a fresh interpreter per worker, like spawn, so there
 is no start method to choose); joblib batches tasks automatically, limits each worker's
 inner BLAS threads, and passes large arrays to the workers through memory-mapped files
-rather than pickling them with every task. foldrace's data passing maps onto that last
+rather than pickling them with every task. ``chunksize=N`` sets joblib's ``batch_size``
+(tasks per batch; ``"auto"`` without it). foldrace's data passing maps onto the last
 switch::
 
     task    max_nbytes=None   arrays pickled with every batch of tasks
@@ -45,6 +46,7 @@ class JoblibExecutor(Executor):
     api = "joblib"
     start_methods = ("loky",)
     data_modes = ("task", "shared")
+    takes_chunksize = True  # joblib's batch_size
 
     def dispatch(
         self, parallel: Any, fn: Callable[..., Any], common: tuple[Any, ...], items: list[Any]
