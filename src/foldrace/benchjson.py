@@ -178,7 +178,9 @@ def benchmark_summary(run: BenchmarkRun) -> pd.DataFrame:
         }
         schedules = dict(zip(rows["executor"], rows["schedule"], strict=False))
         cells = rows[["granularity", "executor", "workers", "median_s", "low_s", "high_s"]]
-        table = speedup_table(cells.reset_index(drop=True), durations, schedules)
+        folds = len(durations.get("fold", [])) or None  # tasks per fold: the candidates
+        candidates = {g: len(d) // folds for g, d in durations.items()} if folds else None
+        table = speedup_table(cells.reset_index(drop=True), durations, schedules, None, candidates)
         tables.append(table.assign(workload=workload, n_samples=int(rows["n_samples"].iloc[0])))
     summary = pd.concat(tables, ignore_index=True)
     order = {w: i for i, w in enumerate(WORKLOAD_ORDER)}
