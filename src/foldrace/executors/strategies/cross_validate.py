@@ -14,8 +14,8 @@ from typing import Any
 from sklearn.base import clone
 from sklearn.model_selection import cross_validate
 
-from foldrace.executors.base import Executor
 from foldrace.executors.strategies.sklearn_probe import (
+    OwnSearch,
     is_fold_benchmark,
     parallel_calls,
     search_inputs,
@@ -24,17 +24,12 @@ from foldrace.executors.strategies.sklearn_probe import (
 __all__ = ["CrossValidateExecutor"]
 
 
-class CrossValidateExecutor(Executor):
+class CrossValidateExecutor(OwnSearch):
     """``cross_validate(..., n_jobs=workers)`` per candidate; the tasks' function is not called."""
 
     name = "cross_validate"
-    family = "scikit-learn"
     summary = "scikit-learn's cross_validate(n_jobs=w), one call per model, on loky workers"
     schedule = "candidate-by-candidate"
-    api = "sklearn"
-    start_methods = ("loky",)
-    data_modes = ("task",)
-    takes_order = False
 
     def dispatch(
         self, workers: Any, fn: Callable[..., Any], common: tuple[Any, ...], items: list[Any]

@@ -14,8 +14,8 @@ from typing import Any
 
 from sklearn.model_selection import GridSearchCV
 
-from foldrace.executors.base import Executor
 from foldrace.executors.strategies.sklearn_probe import (
+    OwnSearch,
     is_fold_benchmark,
     parallel_calls,
     search_inputs,
@@ -24,17 +24,12 @@ from foldrace.executors.strategies.sklearn_probe import (
 __all__ = ["GridSearchExecutor"]
 
 
-class GridSearchExecutor(Executor):
+class GridSearchExecutor(OwnSearch):
     """``GridSearchCV(..., n_jobs=workers).fit``; the tasks' own function is not called."""
 
     name = "gridsearch"
-    family = "scikit-learn"
     summary = "scikit-learn's GridSearchCV(n_jobs=w): all tasks as one search on loky workers"
     schedule = "by-candidate"
-    api = "sklearn"
-    start_methods = ("loky",)
-    data_modes = ("task",)
-    takes_order = False
 
     def dispatch(
         self, workers: Any, fn: Callable[..., Any], common: tuple[Any, ...], items: list[Any]

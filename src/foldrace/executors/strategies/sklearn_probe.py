@@ -32,9 +32,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 
 from foldrace.errors import FoldTaskError, TaskTimeoutError
+from foldrace.executors.base import Executor
 from foldrace.fold import FoldResult, FoldTask, benchmark_fold
 
 __all__ = [
+    "OwnSearch",
     "Probe",
     "ProbeScoring",
     "SearchInputs",
@@ -208,3 +210,14 @@ def parallel_calls(
     from sklearn.utils.parallel import Parallel, delayed
 
     return list(Parallel(n_jobs=n_jobs)(delayed(fn)(*common, item) for item in items))
+
+
+class OwnSearch(Executor):
+    """What scikit-learn's own searches share: joblib's reusable loky workers, the data
+    with every task, and their own task order (candidate by candidate)."""
+
+    family = "scikit-learn"
+    api = "sklearn"
+    start_methods = ("loky",)
+    data_modes = ("task",)
+    takes_order = False
