@@ -203,7 +203,7 @@ def test_run_races_the_axes_given(tmp_path, capsys):
     [
         (["--executors", "map/nope"], "unknown option 'nope' in executor 'map/nope'"),
         (["--executors", "joblib/worker"], "offers data passing task, shared"),
-        (["--executors", "joblib", "--backends", "thread"], "offers none of the chosen backends"),
+        (["--executors", "gridsearch", "--backends", "thread"], "offers none of the chosen backends"),
         (["--backends", "greenlet"], "invalid choice: 'greenlet'"),
         (["--start-method", "fork-bomb"], "invalid choice: 'fork-bomb'"),
         (["--chunksize", "0"], "must be an integer of at least 1, got '0'"),
