@@ -30,6 +30,7 @@ from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 
 from foldrace import RaceResult, default_workload, race
+from foldrace.accounting import PARTS, account
 from foldrace.executors import usable_cpus
 from foldrace.machine import machine_caption
 from foldrace.search import search_workload
@@ -145,6 +146,18 @@ def markdown(title: str, result: RaceResult, facts: dict[str, Any]) -> str:
         f"{facts['same_choice']}, in every run: {facts['same_in_every_run']}.",
         f"Machine: {machine_caption(meta['machine'])}.",
     ]
+    shown = [best, *(name for name in SKLEARN if name in cells.index)]
+    parts = account(result).set_index("executor").loc[shown]
+    lines += [
+        "",
+        "Where `workers x wall` went, in the median run (seconds; see the explanation page):",
+        "",
+        "| entrant | workers x wall | " + " | ".join(PARTS.values()) + " |",
+        "|---|--:|" + "--:|" * len(PARTS),
+    ]
+    for name, row in parts.iterrows():
+        cells_text = " | ".join(f"{row[part]:.3f}" for part in PARTS)
+        lines.append(f"| `{name}` | {row['total_s']:.3f} | {cells_text} |")
     return "\n".join(lines)
 
 
