@@ -168,9 +168,9 @@ def test_run_races_the_dispatch_knobs_given(tmp_path, capsys):
     out = tmp_path / "out"
     code = main(
         [
-            "run", "--executors", "map", "apply_async", "--chunksize", "1", "2",
-            "--order", "given", "longest-first", "--workers", "2", "--repeats", "1",
-            "--samples", "300", "--quiet", "--no-plot", "--out", str(out),
+            "run", "--executors", "map", "apply_async", "joblib/thread", "--chunksize", "1",
+            "2", "--order", "given", "longest-first", "--pre-dispatch", "all", "--workers", "2",
+            "--repeats", "1", "--samples", "300", "--quiet", "--no-plot", "--out", str(out),
         ]
     )  # fmt: skip
     assert code == ExitCode.OK, capsys.readouterr().err
@@ -178,7 +178,10 @@ def test_run_races_the_dispatch_knobs_given(tmp_path, capsys):
     assert meta["executors"] == [
         "serial", "map/chunksize=1", "map/chunksize=2", "map/chunksize=1/order=longest-first",
         "map/chunksize=2/order=longest-first", "apply_async", "apply_async/order=longest-first",
+        *(f"joblib/thread/chunksize={n}{o}/pre_dispatch=all" for o in ("", "/order=longest-first")
+          for n in (1, 2)),
     ]  # fmt: skip
+    assert meta["configs"]["joblib/thread/chunksize=2/pre_dispatch=all"]["pre_dispatch"] == "all"
 
 
 def test_run_races_the_axes_given(tmp_path, capsys):
@@ -203,12 +206,16 @@ def test_run_races_the_axes_given(tmp_path, capsys):
     [
         (["--executors", "map/nope"], "unknown option 'nope' in executor 'map/nope'"),
         (["--executors", "joblib/worker"], "offers data passing task, shared"),
-        (["--executors", "gridsearch", "--backends", "thread"], "offers none of the chosen backends"),
+        (
+            ["--executors", "gridsearch", "--backends", "thread"],
+            "offers none of the chosen backends",
+        ),
         (["--backends", "greenlet"], "invalid choice: 'greenlet'"),
         (["--start-method", "fork-bomb"], "invalid choice: 'fork-bomb'"),
         (["--chunksize", "0"], "must be an integer of at least 1, got '0'"),
         (["--order", "random"], "invalid choice: 'random'"),
         (["--executors", "apply/chunksize=2"], "sends no chunks"),
+        (["--pre-dispatch", "-1"], "pre_dispatch must be 'all', a whole number of at least 1"),
     ],
 )
 def test_bad_executor_options_exit_2_with_one_line(tmp_path, capsys, arguments, message):

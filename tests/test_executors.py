@@ -306,11 +306,18 @@ def test_the_chunked_strategies_are_those_that_send_chunks():
     }
 
 
-def test_joblibs_chunk_size_is_its_batch_size():
-    with parse_spec("joblib/thread/chunksize=3").build(2) as executor:
+def test_joblibs_chunk_size_is_its_batch_size_and_it_alone_queues_batches_ahead():
+    with parse_spec("joblib/thread/chunksize=3/pre_dispatch=all").build(2) as executor:
         assert executor.backend._parallel.batch_size == 3
+        assert executor.backend._parallel.pre_dispatch == "all"
     with parse_spec("joblib/thread").build(2) as executor:
         assert executor.backend._parallel.batch_size == "auto"
+        assert executor.backend._parallel.pre_dispatch == "2*n_jobs"
+    with pytest.raises(InputError, match="'map' on process workers queues no batches ahead"):
+        parse_spec("map/pre_dispatch=all")
+    for bad in ["0", "-2*n_jobs", "inf*n_jobs", "nan*n_jobs", "lots", "2*workers"]:
+        with pytest.raises(InputError, match="pre_dispatch must be 'all', a whole number"):
+            parse_spec(f"joblib/pre_dispatch={bad}")
 
 
 @pytest.mark.parametrize(
@@ -376,6 +383,8 @@ def test_joblib_leaves_the_users_own_reusable_workers_running(tmp_path, label):
         "futures_map/chunksize=2/order=shuffled",
         "submit/order=longest-first",
         "imap_unordered/spawn/shared/chunksize=3",
+        "joblib/thread/chunksize=2/pre_dispatch=all",
+        "joblib/pre_dispatch=3*n_jobs",
     ],
 )
 def test_dispatch_knobs_are_label_words_that_parse_back(label):

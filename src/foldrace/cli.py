@@ -159,6 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: each strategy's own)",
     )
     run.add_argument(
+        "--pre-dispatch",
+        nargs="+",
+        metavar="EXPR",
+        help="joblib's batches queued ahead: all, a number, or K*n_jobs; several race each "
+        "(default: 2*n_jobs)",
+    )
+    run.add_argument(
         "--order",
         nargs="+",
         choices=ORDERS,
@@ -499,6 +506,7 @@ def _run(args: argparse.Namespace) -> int:
             start_method=args.start_method,
             backends=args.backends,
             chunksize=args.chunksize,
+            pre_dispatch=args.pre_dispatch,
             order=args.order,
             data_passing=args.data_passing,
             dask_scheduler=args.scheduler,

@@ -124,6 +124,7 @@ def plan(
     data_passing: str | Iterable[str] | None = None,
     chunksize: int | Iterable[int] | None = None,
     order: str | Iterable[str] | None = None,
+    pre_dispatch: str | Iterable[str] | None = None,
 ) -> list[tuple[ExecutorSpec, int]]:
     """The (executor configuration, workers) cells of a race, serial first, checked.
 
@@ -147,6 +148,7 @@ def plan(
         data_passing=_values("data passing", data_passing),
         chunksizes=_values("chunksize", chunksize),
         orders=_values("order", order),
+        pre_dispatches=_values("pre_dispatch", pre_dispatch),
     )
     counts = default_workers() if workers is None else list(workers)
     if not counts:
@@ -402,6 +404,7 @@ def race(
     data_passing: str | Iterable[str] | None = None,
     chunksize: int | Iterable[int] | None = None,
     order: str | Iterable[str] | None = None,
+    pre_dispatch: str | Iterable[str] | None = None,
     blas_threads: int | None = 1,
     dask_scheduler: str | None = None,
     ray_address: str | None = None,
@@ -451,12 +454,16 @@ def race(
         labels that name none; ``"task"`` (pickled with every task) if omitted.
     chunksize : int or list of int, optional
         Tasks per chunk, for labels that name none, where the strategy sends chunks
-        (``map``, ``starmap``, ``imap_unordered``, ``futures_map`` on processes); each
-        strategy's own default if omitted. Several values race each.
+        (``map``, ``starmap``, ``imap_unordered``, ``futures_map`` on processes, and
+        ``joblib`` as its ``batch_size``); each strategy's own default if omitted. Several
+        values race each.
     order : {"given", "longest-first", "shuffled"} or a list of them, optional
         The order tasks are submitted in, for labels that name none: as the workload gives
         them (the default), the longest first by the reference run's task times, or
         shuffled (:data:`foldrace.schedule.ORDER_SEED`). The prediction follows it.
+    pre_dispatch : str or list of str, optional
+        joblib's batches queued ahead (``"all"``, a number, or ``"K*n_jobs"``), for labels
+        that name none; joblib's ``"2*n_jobs"`` if omitted. Several values race each.
     blas_threads : int or None
         Inner BLAS/OpenMP threads per worker, and in the serial run (threadpoolctl): 1 by
         default, so parallel workers do not oversubscribe the cores; None for no limit.
@@ -500,6 +507,7 @@ def race(
         data_passing=_values("data passing", data_passing),
         chunksize=_values("chunksize", chunksize),
         order=_values("order", order),
+        pre_dispatch=_values("pre_dispatch", pre_dispatch),
     )
     if granularity is None:
         granularity = "fold" if workload.candidates is None else "fold-model"

@@ -53,6 +53,8 @@ class Executor(ABC):
         Tasks per chunk, for the strategies that send chunks (:attr:`takes_chunksize`).
     order : {"given", "longest-first", "shuffled"}, optional
         The order the harness submits tasks in (the executor runs what it is given).
+    pre_dispatch : str, optional
+        joblib's batches queued ahead (:attr:`takes_pre_dispatch`).
     **options
         ``timeout``, ``blas_threads``, ``address``: see
         :class:`~foldrace.executors.options.RunOptions`.
@@ -72,6 +74,8 @@ class Executor(ABC):
     """Data passing modes it can use (where its backend offers them too)."""
     takes_chunksize: ClassVar[bool] = False
     """It sends tasks in chunks, and the configuration's ``chunksize`` sets their size."""
+    takes_pre_dispatch: ClassVar[bool] = False
+    """It queues batches ahead, and the configuration's ``pre_dispatch`` sets how many."""
     takes_order: ClassVar[bool] = True
     """The order tasks are handed over is the order it submits them (scikit-learn's own
     searches keep theirs: candidate by candidate)."""
@@ -85,9 +89,12 @@ class Executor(ABC):
         data_passing: str | None = None,
         chunksize: int | None = None,
         order: str | None = None,
+        pre_dispatch: str | None = None,
         **options: Any,
     ) -> None:
-        spec = ExecutorSpec.of(type(self), backend, start_method, data_passing, chunksize, order)
+        spec = ExecutorSpec.of(
+            type(self), backend, start_method, data_passing, chunksize, order, pre_dispatch
+        )
         self._configure(spec, RunOptions.checked(workers, **options))
 
     @classmethod

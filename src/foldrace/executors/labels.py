@@ -2,7 +2,8 @@
 
 A label is a strategy's registry name, then any axis values it fixes, joined by ``/``
 (see :mod:`foldrace.executors.spec`); the values of different axes are distinct words, and
-the dispatch knobs are ``key=value`` words (``chunksize=4``, ``order=longest-first``).
+the dispatch knobs are ``key=value`` words (``chunksize=4``, ``order=longest-first``,
+``pre_dispatch=all``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 
 from foldrace.errors import InputError
 from foldrace.executors.backends import BACKENDS, CLUSTER_BACKENDS, LOCAL_BACKENDS
-from foldrace.executors.options import DATA_MODES, check_count
+from foldrace.executors.options import DATA_MODES, check_count, check_pre_dispatch
 from foldrace.executors.registry import EXECUTORS, get_executor
 from foldrace.executors.spec import ExecutorSpec, data_modes_of, takes_chunks
 from foldrace.schedule import ORDERS
@@ -60,7 +61,7 @@ def _split(text: object) -> tuple[str, dict[str, str]]:
     return strategy, axes
 
 
-KNOBS = ("chunksize", "order")
+KNOBS = ("chunksize", "order", "pre_dispatch")
 """The dispatch knobs a label sets with ``key=value`` words."""
 
 
@@ -98,6 +99,7 @@ def _of(
     data_passing: str | None = None,
     chunksize: int | None = None,
     order: str | None = None,
+    pre_dispatch: str | None = None,
 ) -> ExecutorSpec | None:
     """The spec for ``strategy`` with the axes its label fixes and values for the open ones.
 
@@ -126,7 +128,8 @@ def _of(
     if size is None and chunksize is not None and takes_chunks(cls, kind or (kinds or [None])[0]):
         size = chunksize  # only where chunks are sent: not by apply, nor to threads' map
     submitted = axes.get("order") or (order if cls.parallel and cls.takes_order else None)
-    return ExecutorSpec.of(cls, kind, method, data, size, submitted)
+    ahead = axes.get("pre_dispatch") or (pre_dispatch if cls.takes_pre_dispatch else None)
+    return ExecutorSpec.of(cls, kind, method, data, size, submitted, ahead)
 
 
 def expand_specs(
@@ -137,6 +140,7 @@ def expand_specs(
     data_passing: Iterable[str] | None = None,
     chunksizes: Iterable[int] | None = None,
     orders: Iterable[str] | None = None,
+    pre_dispatches: Iterable[str] | None = None,
 ) -> list[ExecutorSpec]:
     """Every configuration the given labels and axis values make, without repeats.
 
@@ -158,6 +162,10 @@ def expand_specs(
         "order": None if orders is None else list(orders),
     }  # read once: generators too
     sizes: list[int | None] = [None] if chunksizes is None else list(chunksizes)
+    aheads: list[str | None] = [None] if pre_dispatches is None else list(pre_dispatches)
+    for ahead in aheads:
+        if ahead is not None:
+            check_pre_dispatch(ahead)
     for size in sizes:
         if size is not None:
             check_count("chunksize", size, 1)
@@ -183,9 +191,11 @@ def expand_specs(
                 data_passing=mode,
                 chunksize=size,
                 order=order,
+                pre_dispatch=ahead,
             )
             for kind, method, mode, order in itertools.product(*grid)
             for size in sizes
+            for ahead in aheads
         ]
         kept = [spec for spec in found if spec is not None]
         if not kept:

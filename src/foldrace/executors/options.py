@@ -23,6 +23,7 @@ __all__ = [
     "RunOptions",
     "check_blas_threads",
     "check_count",
+    "check_pre_dispatch",
     "check_start_method",
     "check_timeout",
     "check_workers",
@@ -70,6 +71,32 @@ def check_count(label: str, value: object, minimum: int, maximum: int | None = N
         expected = f"of at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
         raise InputError(f"{label} must be an integer {expected}, got {value!r}")
     return int(value)
+
+
+def check_pre_dispatch(value: object) -> str:
+    """Return joblib's ``pre_dispatch`` as text after checking it: ``"all"``, a whole number
+    of batches of at least 1, or a positive multiple of ``n_jobs`` such as ``"3*n_jobs"``.
+
+    Raises
+    ------
+    InputError
+        Saying what is accepted.
+    """
+    text = str(value).replace(" ", "") if isinstance(value, str | int) else ""
+    if isinstance(value, bool):
+        text = ""
+    factor = text.removesuffix("*n_jobs")
+    try:
+        number = float(factor) if factor != text else None
+        ok = text == "all" or (0 < number < math.inf if number is not None else int(text) >= 1)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise InputError(
+            "pre_dispatch must be 'all', a whole number of at least 1 or a positive multiple "
+            f"of n_jobs such as '3*n_jobs', got {value!r}"
+        )
+    return text
 
 
 def check_workers(workers: object, *, warn: bool = False) -> int:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from foldrace.errors import InputError
 from foldrace.executors.backends import BACKENDS, Backend
-from foldrace.executors.options import RunOptions, check_count
+from foldrace.executors.options import RunOptions, check_count, check_pre_dispatch
 from foldrace.schedule import ORDERS
 
 if TYPE_CHECKING:
@@ -51,6 +51,9 @@ class ExecutorSpec:
         Tasks per chunk, for the strategies that send chunks; their own default if None.
     order : str
         The order tasks are submitted in (:data:`foldrace.schedule.ORDERS`).
+    pre_dispatch : str or None
+        joblib's ``pre_dispatch`` (batches queued ahead); its default, ``"2*n_jobs"``, if
+        None. Only for the strategies that take it (:attr:`Executor.takes_pre_dispatch`).
     """
 
     executor_class: type[Executor]
@@ -59,6 +62,7 @@ class ExecutorSpec:
     data_passing: str
     chunksize: int | None = None
     order: str = "given"
+    pre_dispatch: str | None = None
 
     @classmethod
     def of(
@@ -69,6 +73,7 @@ class ExecutorSpec:
         data_passing: str | None = None,
         chunksize: object = None,
         order: str | None = None,
+        pre_dispatch: object = None,
     ) -> ExecutorSpec:
         """Check a combination against what the strategy and backend offer; fill in defaults.
 
@@ -88,7 +93,12 @@ class ExecutorSpec:
                 raise InputError(f"executor {where} sends no chunks; got chunksize={chunksize}")
         orders = ORDERS if executor_class.parallel and executor_class.takes_order else ()
         chosen = _pick(where, "task order", order, orders) or "given"
-        return cls(executor_class, kind, method, data or "task", chunksize, chosen)
+        ahead = None
+        if pre_dispatch is not None:
+            ahead = check_pre_dispatch(pre_dispatch)
+            if not executor_class.takes_pre_dispatch:
+                raise InputError(f"executor {where} queues no batches ahead; got pre_dispatch")
+        return cls(executor_class, kind, method, data or "task", chunksize, chosen, ahead)
 
     @property
     def strategy(self) -> str:
@@ -123,6 +133,8 @@ class ExecutorSpec:
             parts.append(f"chunksize={self.chunksize}")
         if self.order != "given":
             parts.append(f"order={self.order}")
+        if self.pre_dispatch is not None:
+            parts.append(f"pre_dispatch={self.pre_dispatch}")
         return "/".join(parts)
 
     def build(self, options: RunOptions | int = 1, **more: Any) -> Executor:
@@ -147,6 +159,7 @@ class ExecutorSpec:
             "data_passing": self.data_passing,
             "chunksize": self.chunksize,
             "order": self.order,
+            "pre_dispatch": self.pre_dispatch,
         }
 
 

@@ -130,10 +130,11 @@ class Backend(ABC):
 
     def for_runs(self, parallel: Any) -> None:
         """Set a started ``joblib.Parallel``'s options for the runs, not for start-up: the
-        run's timeout, and the configuration's ``chunksize`` as joblib's ``batch_size``
-        (tasks per batch; joblib's own ``"auto"`` without one)."""
+        run's timeout, the configuration's ``chunksize`` as joblib's ``batch_size`` (tasks
+        per batch; joblib's own ``"auto"`` without one) and its ``pre_dispatch``."""
         parallel.timeout = self.options.timeout
         parallel.batch_size = self.spec.chunksize or "auto"
+        parallel.pre_dispatch = self.spec.pre_dispatch or "2*n_jobs"
 
     def lift_limits(self) -> None:
         """Lift the thread limit this backend set in this process (see :attr:`_limits`)."""

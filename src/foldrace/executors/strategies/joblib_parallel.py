@@ -5,8 +5,8 @@ Its loky workers start their own way (a fresh interpreter per worker, like spawn
 is no start method to choose); joblib batches tasks automatically, limits each worker's
 inner BLAS threads, and passes large arrays to the workers through memory-mapped files
 rather than pickling them with every task. ``chunksize=N`` sets joblib's ``batch_size``
-(tasks per batch; ``"auto"`` without it). foldrace's data passing maps onto the last
-switch::
+(tasks per batch; ``"auto"`` without it), ``pre_dispatch=`` its batches queued ahead.
+foldrace's data passing maps onto the last switch::
 
     task    max_nbytes=None   arrays pickled with every batch of tasks
     shared  max_nbytes=0      arrays dumped once to a file that every worker memory-maps
@@ -47,6 +47,7 @@ class JoblibExecutor(Executor):
     start_methods = ("loky",)
     data_modes = ("task", "shared")
     takes_chunksize = True  # joblib's batch_size
+    takes_pre_dispatch = True
 
     def dispatch(
         self, parallel: Any, fn: Callable[..., Any], common: tuple[Any, ...], items: list[Any]
