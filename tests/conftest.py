@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import importlib.util
 import multiprocessing
 import os
@@ -17,6 +18,22 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.tree import DecisionTreeClassifier
 
 from foldrace import Workload, default_workload
+
+REQUIRE_EXTRAS = os.environ.get("FOLDRACE_REQUIRE_EXTRAS") == "1"
+"""CI installs every extra and sets this: a missing one fails its tests instead of skipping."""
+
+
+def extra(module: str, name: str) -> ModuleType:
+    """Import ``module``, which the extra ``name`` installs; skip the calling test (or test
+    module) with the reason where it is missing, or fail under ``FOLDRACE_REQUIRE_EXTRAS=1``."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        install = f'pip install -e ".[{name}]"'
+        if REQUIRE_EXTRAS:
+            pytest.fail(f"{module} is required here: {install}")
+        pytest.skip(f"the {name} extra is not installed ({install})", allow_module_level=True)
+
 
 # The seed workload's averaged ROC-AUC, as measured on the blog's set-up (RF seed 0).
 SEED_SCORES = {"logit": 0.8680219101512723, "rf": 0.905368254904951}

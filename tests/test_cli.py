@@ -829,3 +829,15 @@ def test_an_interrupted_dispatch_creates_no_folder(tmp_path, monkeypatch, capsys
     out = tmp_path / "new" / "dispatch"
     assert main(["dispatch", "--out", str(out)]) == ExitCode.INTERRUPTED
     assert not (tmp_path / "new").exists()
+
+
+def test_version_is_the_installed_one(capsys):
+    from importlib.metadata import version
+
+    import foldrace
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"foldrace {version('foldrace')}\n"
+    assert foldrace.__version__ == version("foldrace")

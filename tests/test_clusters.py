@@ -6,11 +6,10 @@ import socket
 import sys
 import types
 
-import pytest
-
+from conftest import extra
 from foldrace import clusters
 
-pytest.importorskip("psutil", reason="foldrace's Ray clean-up uses psutil, which Ray ships")
+extra("psutil", "ray")  # foldrace's Ray clean-up uses psutil, which Ray ships
 
 
 class _ClientContext:

@@ -16,13 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from conftest import extra
 from foldrace import InputError, RaceError, Workload, race
 from foldrace.clusters import import_extra, open_cluster
 from foldrace.executors import cluster_specs
 from foldrace.testing import CrashingClassifier, uneven_folds
 from ray_race import interrupt_while_starting
 
-distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
+distributed = extra("distributed", "dask")
 
 DASK = Path(sys.executable).with_name("dask")
 DASK_LABELS = [spec.label for spec in cluster_specs(("dask",))]

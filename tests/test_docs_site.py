@@ -19,6 +19,8 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
+from conftest import extra
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "build" / "screenshots"
@@ -37,6 +39,7 @@ FLAGS = [
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     """``mkdocs build --strict`` into a temporary directory."""
+    extra("mkdocs", "docs")
     out = tmp_path_factory.mktemp("site")
     done = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
@@ -81,6 +84,7 @@ def browser():
         if os.environ.get("FOLDRACE_REQUIRE_BROWSER") == "1":
             pytest.fail("chromium is required here: apt-get install chromium")
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    extra("playwright", "browser")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -24,7 +24,7 @@ import time
 
 import pytest
 
-from conftest import child_pids
+from conftest import child_pids, extra
 from foldrace import FoldTaskError, InputError, RaceError, Workload, race
 from foldrace.errors import TaskTimeoutError, WorkerDiedError
 from foldrace.executors import (
@@ -291,7 +291,7 @@ DASK = [spec.label for spec in cluster_specs(("dask",))]
 
 @pytest.mark.parametrize("name", DASK)
 def test_a_fault_on_a_dask_cluster_is_reported_while_another_task_runs(small_workload, name):
-    pytest.importorskip("distributed", reason="the dask extra is not installed")
+    extra("distributed", "dask")
     per_sample = HEALTHY_SECONDS / 120
     bad = FailingClassifier(fail_below=60, seconds_per_sample=per_sample, spare_pid=os.getpid())
     # an embedded cluster, stopped with the race: the healthy fold 0 does not outlive it

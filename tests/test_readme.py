@@ -17,11 +17,8 @@ def test_executor_table_matches_the_registry():
 
 
 def test_the_two_commands_are_stated():
-    assert (
-        'python3 -m venv .venv && .venv/bin/pip install -e ".[dev]" && .venv/bin/foldrace run'
-        in README
-    )
-    assert "\n.venv/bin/python -m pytest\n" in README
+    assert "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/foldrace run" in README
+    assert '\n.venv/bin/pip install -e ".[test]" && .venv/bin/python -m pytest\n' in README
 
 
 def test_every_foldrace_command_in_the_readme_parses():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import load_script
+from conftest import extra, load_script
 
 TUTORIALS = Path(__file__).resolve().parents[1] / "tutorials"
 
@@ -139,7 +139,7 @@ def test_11_oversubscription_races_with_and_without_the_limit(tmp_path):
 
 
 def test_12_scaling_out_races_the_same_function_on_a_local_dask_cluster(tmp_path):
-    pytest.importorskip("distributed", reason="the dask extra is not installed")
+    extra("distributed", "dask")
     facts = load("12_scaling_out").main(out=str(tmp_path), n_samples=300, repeats=1)
     assert facts["identical"] is True
     assert facts["cluster"]["embedded"] is True

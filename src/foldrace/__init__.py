@@ -34,6 +34,7 @@ from foldrace.executors import (
 from foldrace.fold import FoldResult, FoldTask, benchmark_fold, mean_scores
 from foldrace.harness import race
 from foldrace.results import RaceResult, ScoreCheck
+from foldrace.version import __version__
 from foldrace.workload import ROC_AUC, Workload, default_models, default_workload
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "TaskTimeoutError",
     "WorkerDiedError",
     "Workload",
+    "__version__",
     "benchmark_fold",
     "best_makespan",
     "default_models",

@@ -41,6 +41,7 @@ from foldrace.interrupts import StopSignals, deferred, stop_received
 from foldrace.report import aligned, format_bound, format_scores, format_search, format_summary
 from foldrace.results import RaceResult, find_results, run_folder_name
 from foldrace.schedule import ORDERS
+from foldrace.version import __version__
 from foldrace.workload import GRANULARITIES, MAX_SEED, Workload, default_models
 
 __all__ = ["ExitCode", "build_parser", "build_workload", "console_main", "main"]
@@ -132,6 +133,7 @@ def _scheduler(text: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     """The ``foldrace`` argument parser; executor choices come from the registry."""
     parser = _Parser(prog="foldrace", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"foldrace {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = commands.add_parser("run", help="race executors on a workload and plot the speedup")
