@@ -48,7 +48,8 @@ SCENARIOS = ("term", "term-group", "int", "int-int")
 
 def once(out: str, scenario: str, executor: str, spread: float, guard: float) -> str | None:
     """One program writing into ``out``, stopped; None if it ended as it should, else why."""
-    command = [sys.executable, "-m", "foldrace", "run", "--out", out, "--executors", executor]
+    command = [sys.executable, "-m", "foldrace", "run", "--progress", "--out", out]
+    command += ["--executors", executor]
     command += ["--workers", "2", "--repeats", "3", "--samples", "2000"]
     env = dict(os.environ, PYTHONFAULTHANDLER="1")
     process = subprocess.Popen(

@@ -658,7 +658,17 @@ def test_an_interrupted_second_run_keeps_the_first_and_latest(tmp_path):
     first = latest(out)
     kept = _snapshot(first)
     process = subprocess.Popen(
-        [sys.executable, "-m", "foldrace", *base, "--repeats", "50", "--samples", "300"],
+        [
+            sys.executable,
+            "-m",
+            "foldrace",
+            *base,
+            "--repeats",
+            "50",
+            "--samples",
+            "300",
+            "--progress",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -841,3 +851,14 @@ def test_version_is_the_installed_one(capsys):
     assert info.value.code == 0
     assert capsys.readouterr().out == f"foldrace {version('foldrace')}\n"
     assert foldrace.__version__ == version("foldrace")
+
+
+def test_the_progress_bar_shows_on_a_terminal_or_when_asked(tmp_path):
+    base = ["run", "--executors", "starmap", "--workers", "1", "--repeats", "1"]
+    base += ["--samples", "100", "--no-plot", "--out", str(tmp_path / "out")]
+    logged = _foldrace(*base)  # standard error is a pipe here, as when sent to a log file
+    assert logged.returncode == ExitCode.OK, logged.stderr
+    assert "race:" not in logged.stderr and "\r" not in logged.stderr
+    asked = _foldrace(*base, "--progress")
+    assert asked.returncode == ExitCode.OK, asked.stderr
+    assert "race: 100%" in asked.stderr

@@ -220,6 +220,7 @@ def test_ctrl_c_saves_what_was_measured_and_exits_130(tmp_path):
         [
             sys.executable, "-m", "foldrace", "run", "--workload", "held:make",
             "--executors", "starmap", "--workers", "2", "--repeats", "20", "--out", str(out),
+            "--progress",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -54,7 +54,16 @@ class Run:
     def __init__(self, tmp_path: Path, *options: str, cwd: Path | None = None) -> None:
         self.out = tmp_path / "out"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "foldrace", "run", "--out", str(self.out), *options],
+            [
+                sys.executable,
+                "-m",
+                "foldrace",
+                "run",
+                "--progress",
+                "--out",
+                str(self.out),
+                *options,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,

@@ -319,6 +319,11 @@ def build_parser() -> argparse.ArgumentParser:
         "and dead workers are caught without it)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar and no table")
+    run.add_argument(
+        "--progress",
+        action="store_true",
+        help="show the progress bar even where standard error is not a terminal (a log file)",
+    )
     run.add_argument("--no-plot", action="store_true", help="skip the figures")
     run.add_argument(
         "--timeline",
@@ -514,7 +519,7 @@ def _run(args: argparse.Namespace) -> int:
             dask_scheduler=args.scheduler,
             ray_address=args.ray_address,
             blas_threads=None if args.no_blas_limit else args.blas_threads,
-            progress=not args.quiet,
+            progress=False if args.quiet else (True if args.progress else None),
         )
     except RaceInterrupted as stop:
         folder, _ = _save_run(stop.result, out, began, figures=False, timeline=False)

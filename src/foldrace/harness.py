@@ -409,7 +409,7 @@ def race(
     dask_scheduler: str | None = None,
     ray_address: str | None = None,
     order_seed: int | None = None,
-    progress: bool = False,
+    progress: bool | None = False,
 ) -> RaceResult:
     """Time every executor at every worker count and check that all agree on the scores.
 
@@ -476,8 +476,8 @@ def race(
         Seed of the order of the runs within each round; a random one if omitted. Recorded
         in ``meta["order_seed"]``, with each round's order and the machine's load average
         and CPU clock before and after it in ``meta["rounds"]``.
-    progress : bool
-        Show a progress bar on standard error.
+    progress : bool or None
+        Show a progress bar on standard error; None: only where it is a terminal.
 
     Returns
     -------
@@ -575,7 +575,12 @@ def race(
         with (
             StopSignals((signal.SIGINT,)),
             contextlib.ExitStack() as stack,
-            tqdm(total=total, desc="race", unit="run", disable=not progress) as bar,
+            tqdm(
+                total=total,
+                desc="race",
+                unit="run",
+                disable=None if progress is None else not progress,
+            ) as bar,
         ):
             for kind in kinds:
                 bar.set_postfix_str(f"starting the {kind} cluster")
