@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from foldrace.cli import ExitCode, main
-from foldrace.executors import BLOG_STRATEGIES, executor_names
+from foldrace.executors import BLOG_STRATEGIES, executor_names, usable_cpus
 
 
 def latest(out: Path) -> Path:
@@ -257,10 +257,10 @@ def test_differing_scores_exit_with_their_own_code(tmp_path, capsys):
 
 TREE = "sklearn.tree:DecisionTreeClassifier"
 BAD_INPUTS = [
-    (["run", "--workers", "0"], "workers must be at least 1"),
-    (["run", "--workers", "-2"], "workers must be at least 1"),
-    (["run", "--workers", "two"], "workers must be a positive integer, got 'two'"),
-    (["run", "--workers", "1.5"], "workers must be a positive integer, got '1.5'"),
+    (["run", "--workers", "0"], "workers must be at least 1, or -1 for every usable CPU"),
+    (["run", "--workers", str(-1 - usable_cpus())], "leaves no worker on"),
+    (["run", "--workers", "two"], "workers must be a positive integer or -1 (all CPUs), got 'two'"),
+    (["run", "--workers", "1.5"], "a positive integer or -1 (all CPUs), got '1.5'"),
     (["run", "--workers", "100000"], "more than foldrace allows"),
     (["run", "--executors", "mapp"], "unknown executor 'mapp'; known executors: serial, apply"),
     (["run", "--samples", "12", "--folds", "7"], "7 folds are more than the smallest class allows"),
@@ -338,7 +338,8 @@ def test_bad_input_in_a_real_subprocess_has_no_traceback(tmp_path):
     done = _foldrace("run", "--workers", "0", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        "foldrace run: error: argument --workers: workers must be at least 1, got 0 (see --help)"
+        "foldrace run: error: argument --workers: workers must be at least 1, or -1 for every "
+        "usable CPU; got 0 (see --help)"
     ]
     assert not (tmp_path / "foldrace-results").exists()
 

@@ -443,3 +443,20 @@ def test_a_pool_whose_workers_died_with_big_tasks_queued_terminates(half_read):
     assert not stopper.is_alive(), "terminating the pool hung"
     assert not pool._task_handler.is_alive()
     assert not result.ready() or not result.successful()
+
+
+def test_negative_worker_counts_mean_what_n_jobs_means(monkeypatch):
+    import foldrace.executors.options as options
+
+    monkeypatch.setattr(options, "usable_cpus", lambda: 4)  # a 4-CPU container
+    assert [options.check_workers(n) for n in (-1, -2, -4)] == [4, 3, 1]
+    with pytest.raises(InputError, match="workers=-5 leaves no worker on 4 usable CPUs"):
+        options.check_workers(-5)
+    with pytest.raises(InputError, match="at least 1, or -1 for every usable CPU"):
+        options.check_workers(0)
+
+
+def test_usable_cpus_are_counted_as_joblib_counts_them():
+    from joblib import cpu_count
+
+    assert usable_cpus() == cpu_count()  # affinity and cgroup quotas, as n_jobs sees them

@@ -76,7 +76,7 @@ def _workers(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"workers must be a positive integer, got {text!r}"
+            f"workers must be a positive integer or -1 (all CPUs), got {text!r}"
         ) from None
     try:
         return check_workers(value)
@@ -186,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         type=_workers,
         metavar="N",
-        help="worker counts (default: 1 up to the usable CPUs)",
+        help="worker counts; -1 for every usable CPU, as n_jobs (default: 1 up to the usable CPUs)",
     )
     run.add_argument(
         "--repeats", type=_count(1), default=3, help="timed runs per cell (default: 3)"

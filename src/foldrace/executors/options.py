@@ -42,11 +42,11 @@ worker through the pool initializer, or through shared memory (see
 
 
 def usable_cpus() -> int:
-    """Number of CPUs this process may run on (its affinity mask where the OS has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
+    """Number of CPUs this process may use, counted as joblib counts them for ``n_jobs``:
+    its affinity mask and any CPU quota of its container (cgroups) are respected."""
+    from joblib import cpu_count
+
+    return max(1, int(cpu_count()))
 
 
 def max_workers() -> int:
@@ -102,19 +102,29 @@ def check_pre_dispatch(value: object) -> str:
 def check_workers(workers: object, *, warn: bool = False) -> int:
     """Return ``workers`` as an int after checking it is a sane worker count.
 
-    With ``warn``, a ``RuntimeWarning`` says when it is above the usable CPU count, where
-    workers share cores.
+    Negative counts mean what scikit-learn's ``n_jobs`` means: ``-1`` every usable CPU,
+    ``-2`` all but one, and so on. With ``warn``, a ``RuntimeWarning`` says when the count
+    is above the usable CPU count, where workers share cores.
 
     Raises
     ------
     InputError
-        If ``workers`` is not an integer, is below 1, or is above :func:`max_workers`.
+        If ``workers`` is not an integer, is 0, leaves no worker, or is above
+        :func:`max_workers`.
     """
     if isinstance(workers, bool) or not isinstance(workers, numbers.Integral):
-        raise InputError(f"workers must be a positive integer, got {workers!r}")
+        raise InputError(f"workers must be a positive integer or -1 (all CPUs), got {workers!r}")
     count = int(workers)
+    if count < 0:
+        cpus = usable_cpus()
+        if cpus + 1 + count < 1:
+            raise InputError(
+                f"workers={count} leaves no worker on {cpus} usable CPUs "
+                "(-1 means every CPU, -2 all but one, as n_jobs)"
+            )
+        count = cpus + 1 + count
     if count < 1:
-        raise InputError(f"workers must be at least 1, got {count}")
+        raise InputError(f"workers must be at least 1, or -1 for every usable CPU; got {count}")
     if count > max_workers():
         raise InputError(
             f"workers={count} is more than foldrace allows on this machine "
