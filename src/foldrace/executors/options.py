@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import multiprocessing
 import numbers
-import os
 import warnings
 from dataclasses import dataclass
 
