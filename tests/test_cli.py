@@ -155,6 +155,35 @@ def test_run_on_a_csv_file(tmp_path, capsys, small_workload):
     assert meta["workload"]["description"].startswith("mine.csv (300 x 20)")
 
 
+def test_a_group_column_keeps_each_group_in_one_fold(tmp_path, capsys, small_workload):
+    import pandas as pd
+
+    from foldrace.cli import build_parser, build_workload
+
+    table = pd.DataFrame(small_workload.X).add_prefix("x")
+    table["label"] = small_workload.y
+    table["patient"] = [f"p{i % 12}" for i in range(len(table))]
+    path = tmp_path / "grouped.csv"
+    table.to_csv(path, index=False)
+    options = ["run", "--data", str(path), "--target", "label", "--groups", "patient"]
+    workload = build_workload(build_parser().parse_args(options))
+    assert workload.shape == (300, 20)  # neither the target nor the groups are features
+    for train, test in workload.folds:
+        assert not set(table["patient"].iloc[train]) & set(table["patient"].iloc[test])
+    assert "stratified folds by patient" in workload.description
+    code = main([*options, "--executors", "map", "--workers", "2", "--repeats", "1",
+                 "--quiet", "--no-plot", "--out", str(tmp_path / "out")])  # fmt: skip
+    assert code == ExitCode.OK, capsys.readouterr().err
+    for bad, message in [
+        (["--groups", "nope"], "--groups 'nope' is not a column of"),
+        (["--groups", "label"], "--groups 'label' is the --target column"),
+    ]:
+        assert main([*options[:-2], *bad, "--out", str(tmp_path / "x")]) == ExitCode.BAD_INPUT
+        assert message in capsys.readouterr().err
+    assert main(["run", "--groups", "patient"]) == ExitCode.BAD_INPUT
+    assert "--groups needs --data" in capsys.readouterr().err
+
+
 def test_executors_command_lists_the_registry(capsys):
     assert main(["executors"]) == ExitCode.OK
     lines = capsys.readouterr().out.splitlines()

@@ -180,3 +180,23 @@ def test_a_bad_estimator_parameter_is_refused_naming_the_model(small_workload):
     message = r"model 'tree' \(DecisionTreeClassifier\) has a bad parameter: The 'max_depth' "
     with pytest.raises(InputError, match=message + r"parameter .* Got 'abc' instead"):
         Workload(small_workload.X, small_workload.y, models)
+
+
+def test_group_splitters_get_the_groups_and_an_int_keeps_groups_whole(small_workload):
+    from sklearn.model_selection import GroupKFold
+
+    groups = np.arange(len(small_workload.y)) % 10
+    for folds in (GroupKFold(3), 3):
+        workload = Workload(small_workload.X, small_workload.y, small_workload.models,
+                            folds=folds, groups=groups)  # fmt: skip
+        assert len(workload.folds) == 3
+        for train, test in workload.folds:
+            assert not set(groups[train]) & set(groups[test])
+    plain = Workload(small_workload.X, small_workload.y, small_workload.models, folds=3)
+    assert [list(t) for _, t in plain.folds] == [
+        list(t) for _, t in StratifiedKFold(3).split(small_workload.X, small_workload.y)
+    ]  # check_cv's choice for a classifier
+    with pytest.raises(InputError, match="GroupKFold splits by group: give groups="):
+        Workload(small_workload.X, small_workload.y, small_workload.models, folds=GroupKFold(3))
+    with pytest.raises(InputError, match="groups must hold one label per sample"):
+        Workload(small_workload.X, small_workload.y, small_workload.models, groups=[1, 2])

@@ -264,6 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--target", metavar="COLUMN", help="the binary target column of --data")
     run.add_argument(
+        "--groups",
+        metavar="COLUMN",
+        help="a group column of --data: the folds keep each group whole (StratifiedGroupKFold)",
+    )
+    run.add_argument(
         "--workload",
         metavar="module:function",
         help="a function of yours returning a foldrace.Workload (own splitter, scorer, "
@@ -392,7 +397,7 @@ def build_workload(args: argparse.Namespace) -> Workload:
     InputError
         If the options contradict each other or describe a workload that cannot be raced.
     """
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
     from foldrace.loaders import load_csv, parse_models
     from foldrace.workload import default_workload
@@ -407,7 +412,7 @@ def build_workload(args: argparse.Namespace) -> Workload:
     if args.workload:
         if args.data or args.model:
             raise InputError("--workload cannot be combined with --data or --model")
-        ignored = given("samples", "features", "folds", "seed", "target")
+        ignored = given("samples", "features", "folds", "seed", "target", "groups")
         if ignored:
             raise InputError(
                 f"--workload makes its own data, folds and models, so {', '.join(ignored)} "
@@ -419,8 +424,8 @@ def build_workload(args: argparse.Namespace) -> Workload:
     models = parse_models(args.model)
     samples, features, folds, seed = map(value, ("samples", "features", "folds", "seed"))
     if args.data is None:
-        if args.target:
-            raise InputError("--target needs --data")
+        if args.target or args.groups:
+            raise InputError(f"{'--target' if args.target else '--groups'} needs --data")
         workload = default_workload(samples, features, folds, seed)
         if not models:
             return workload
@@ -434,14 +439,18 @@ def build_workload(args: argparse.Namespace) -> Workload:
             f"--data brings its own samples and features, so {', '.join(ignored)} would be "
             f"ignored; leave {'it' if len(ignored) == 1 else 'them'} out"
         )
-    X, y = load_csv(args.data, args.target)
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    X, y, groups = load_csv(args.data, args.target, args.groups)
+    kind = StratifiedKFold if groups is None else StratifiedGroupKFold
+    splitter = kind(n_splits=folds, shuffle=True, random_state=seed)
     models = models or default_models()
+    by = "" if groups is None else f" by {args.groups}"
     described = (
-        f"{args.data.name} ({len(X)} x {X.shape[1]}), {folds} stratified folds "
+        f"{args.data.name} ({len(X)} x {X.shape[1]}), {folds} stratified folds{by} "
         f"(seed {seed}), {' + '.join(models)}"
     )
-    return Workload(X, y, models, folds=splitter, name=args.data.stem, description=described)
+    return Workload(
+        X, y, models, folds=splitter, name=args.data.stem, description=described, groups=groups
+    )
 
 
 def _search_workload(args: argparse.Namespace) -> Workload:

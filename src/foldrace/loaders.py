@@ -228,14 +228,17 @@ def parse_params(texts: Iterable[str]) -> dict[str, Any]:
     return space
 
 
-def load_csv(path: Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
-    """Read a CSV file and split it into features and the ``target`` column.
+def load_csv(
+    path: Path, target: str, groups: str | None = None
+) -> tuple[pd.DataFrame, pd.Series, pd.Series | None]:
+    """Read a CSV file and split it into features, the ``target`` column and, if named,
+    the ``groups`` column (neither is a feature).
 
     Raises
     ------
     InputError
-        If the file cannot be read, two columns share a name, or ``target`` is not one
-        or has missing values.
+        If the file cannot be read, two columns share a name, or ``target`` or ``groups``
+        is not one or has missing values.
     """
     try:
         header = pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0].tolist()
@@ -249,13 +252,18 @@ def load_csv(path: Path, target: str) -> tuple[pd.DataFrame, pd.Series]:
             f"--data {str(path)!r} has more than one column named "
             f"{', '.join(map(repr, repeated))}; give every column its own name"
         )
-    if target not in table.columns:
-        columns = ", ".join(map(str, table.columns))
-        raise InputError(f"--target {target!r} is not a column of {str(path)!r} ({columns})")
-    missing = int(table[target].isna().sum())
-    if missing:
-        raise InputError(
-            f"--target {target!r} has {missing} missing value{'s' * (missing > 1)} in "
-            f"{str(path)!r}; drop those rows or fill them in first"
-        )
-    return table.drop(columns=target), table[target]
+    chosen = {"--target": target} | ({"--groups": groups} if groups is not None else {})
+    if groups == target:
+        raise InputError(f"--groups {groups!r} is the --target column; name another")
+    for option, column in chosen.items():
+        if column not in table.columns:
+            columns = ", ".join(map(str, table.columns))
+            raise InputError(f"{option} {column!r} is not a column of {str(path)!r} ({columns})")
+        missing = int(table[column].isna().sum())
+        if missing:
+            raise InputError(
+                f"{option} {column!r} has {missing} missing value{'s' * (missing > 1)} in "
+                f"{str(path)!r}; drop those rows or fill them in first"
+            )
+    features = table.drop(columns=list(chosen.values()))
+    return features, table[target], None if groups is None else table[groups]

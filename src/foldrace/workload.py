@@ -21,7 +21,7 @@ from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import get_scorer, make_scorer, roc_auc_score
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, check_cv
 
 from foldrace.errors import InputError
 from foldrace.fold import FoldTask
@@ -69,8 +69,10 @@ class Workload:
     models : mapping of str to estimator
         Candidate models by name; each task fits a fresh clone.
     folds : int, splitter or iterable of (train, test) index pairs
-        An int means ``StratifiedKFold(folds)``; a splitter is anything with
-        ``split(X, y)``; index pairs are used as given. Stored as index pairs.
+        An int means ``StratifiedKFold(folds)``, as ``check_cv`` makes it for a classifier
+        (``StratifiedGroupKFold(folds)`` when ``groups`` are given, so that no group is in
+        two folds); a splitter is anything with ``split(X, y, groups)``; index pairs are
+        used as given. Stored as index pairs.
     scorer : str or callable, optional
         A scikit-learn scoring name or ``scorer(estimator, X, y)``. Defaults to
         :data:`ROC_AUC`, which needs ``predict_proba``.
@@ -81,6 +83,8 @@ class Workload:
     candidates : mapping of str to dict, optional
         For a search (see :func:`foldrace.search.search_workload`): each model's name and
         the parameters it was made with, in candidate order.
+    groups : array-like of shape (n_samples,), optional
+        Group labels, handed to the splitter (``GroupKFold`` and its kin need them).
 
     Raises
     ------
@@ -96,6 +100,7 @@ class Workload:
     name: str = "custom"
     description: str = ""
     candidates: Mapping[str, Mapping[str, Any]] | None = None
+    groups: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         y = np.asarray(self.y) if not hasattr(self.y, "iloc") else self.y
@@ -110,6 +115,14 @@ class Workload:
         object.__setattr__(self, "scorer", scorer)
         features = _scan_features(self.X)
         self._check_data(features)
+        if self.groups is not None:
+            groups = np.asarray(self.groups)
+            if groups.shape != (self.shape[0],):
+                raise InputError(
+                    f"groups must hold one label per sample ({self.shape[0]}), "
+                    f"got shape {groups.shape}"
+                )
+            object.__setattr__(self, "groups", groups)
         object.__setattr__(self, "folds", self._materialise_folds(self.folds))
         self._check_models(features)
         if self.candidates is not None and list(self.candidates) != list(self.models):
@@ -190,7 +203,11 @@ class Workload:
         y = np.asarray(self.y)
         counts = np.unique(y, return_counts=True)
         if isinstance(folds, numbers.Integral) and not isinstance(folds, bool):
-            folds = StratifiedKFold(n_splits=int(folds))
+            n_splits = int(folds)
+            if n_splits < 2:
+                raise InputError(f"folds: at least 2 are needed, got {n_splits}")
+            grouped = StratifiedGroupKFold(n_splits) if self.groups is not None else None
+            folds = grouped or check_cv(n_splits, y, classifier=True)
         text = isinstance(folds, str | bytes)  # strings have a split method too
         if hasattr(folds, "split") and not text:
             pairs = self._split(folds, y, counts)
@@ -224,7 +241,10 @@ class Workload:
     def _split(
         self, splitter: Any, y: np.ndarray, counts: tuple[np.ndarray, np.ndarray]
     ) -> list[Any]:
-        n_splits = splitter.get_n_splits(self.X, y) if hasattr(splitter, "get_n_splits") else None
+        groups = self.groups
+        n_splits = (
+            splitter.get_n_splits(self.X, y, groups) if hasattr(splitter, "get_n_splits") else None
+        )
         if n_splits is not None and n_splits < 2:
             raise InputError(f"folds: at least 2 are needed, got {n_splits}")
         smallest = int(counts[1].min())
@@ -235,8 +255,13 @@ class Workload:
                 f"(class {label!r} has {smallest} samples)"
             )
         try:
-            return list(splitter.split(self.X, y))
+            return list(splitter.split(self.X, y, groups))
         except ValueError as exc:
+            if groups is None and "groups" in str(exc):
+                raise InputError(
+                    f"folds: {type(splitter).__name__} splits by group: give groups= (one "
+                    "label per sample), or --groups COLUMN with --data"
+                ) from None
             raise InputError(f"folds: {exc}") from None
 
     def _check_models(self, features: _Features) -> None:
