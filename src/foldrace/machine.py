@@ -30,7 +30,8 @@ def _version(package: str) -> str:
 
 
 def describe_machine() -> dict[str, object]:
-    """CPU counts and model, OS, and the versions that shape the timings."""
+    """CPU counts and model, OS, the versions that shape the timings, and the BLAS and
+    OpenMP libraries loaded (``threadpoolctl.threadpool_info()``) with their threads."""
     return {
         "usable_cpus": usable_cpus(),
         "cpu_count": os.cpu_count(),
@@ -40,7 +41,18 @@ def describe_machine() -> dict[str, object]:
         "foldrace": _version("foldrace"),
         "scikit-learn": _version("scikit-learn"),
         "numpy": _version("numpy"),
+        "joblib": _version("joblib"),
+        "pandas": _version("pandas"),
+        "thread_libraries": _thread_libraries(),
     }
+
+
+def _thread_libraries() -> list[dict[str, object]]:
+    """The BLAS and OpenMP libraries loaded in this process: API, vendor, version, threads."""
+    from threadpoolctl import threadpool_info
+
+    keys = ("user_api", "internal_api", "version", "num_threads", "threading_layer")
+    return [{key: info.get(key) for key in keys} for info in threadpool_info()]
 
 
 def machine_caption(machine: dict[str, object]) -> str:

@@ -22,6 +22,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import get_scorer, make_scorer, roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, check_cv
+from sklearn.utils import get_tags
 
 from foldrace.errors import InputError
 from foldrace.fold import FoldTask
@@ -366,15 +367,16 @@ def _accepts_text(estimator: Any) -> bool:
     if hasattr(estimator, "steps") or hasattr(estimator, "transformers"):
         return True
     try:
-        return bool(estimator.__sklearn_tags__().input_tags.string)
-    except AttributeError:
+        return bool(get_tags(estimator).input_tags.string)
+    except (AttributeError, TypeError, ValueError):  # no tags: let the estimator decide
         return True
 
 
 def _allows_nan(estimator: Any) -> bool:
+    """Whether an estimator's tags (``sklearn.utils.get_tags``) say it takes NaN input."""
     try:
-        return bool(estimator.__sklearn_tags__().input_tags.allow_nan)
-    except AttributeError:
+        return bool(get_tags(estimator).input_tags.allow_nan)
+    except (AttributeError, TypeError, ValueError):  # no tags: let the estimator decide
         return True
 
 
