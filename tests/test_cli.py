@@ -893,3 +893,19 @@ def test_the_progress_bar_shows_on_a_terminal_or_when_asked(tmp_path):
     asked = _foldrace(*base, "--progress")
     assert asked.returncode == ExitCode.OK, asked.stderr
     assert "race: 100%" in asked.stderr
+
+
+def test_json_output_of_executors_and_run(tmp_path, capsys):
+    assert main(["executors", "--json"]) == ExitCode.OK
+    listed = json.loads(capsys.readouterr().out)
+    assert [row["executor"] for row in listed] == list(executor_names())
+    assert all(row["summary"] for row in listed)
+    options = ["run", "--executors", "map", "--workers", "1", "2", "--repeats", "1"]
+    code = main([*options, "--samples", "200", "--json", "--no-plot", "--out", str(tmp_path)])
+    assert code == ExitCode.OK
+    summary = json.loads(capsys.readouterr().out)  # the whole of standard output
+    assert summary["identical"] is True
+    assert [(c["executor"], c["workers"]) for c in summary["cells"]] == [
+        ("serial", 1), ("map", 1), ("map", 2),
+    ]  # fmt: skip
+    assert all(Path(p).exists() for p in summary["files"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import multiprocessing
 import os
 import signal
@@ -36,7 +37,14 @@ from foldrace.executors import (
     threads_left_behind,
 )
 from foldrace.executors.options import check_count
-from foldrace.files import LATEST, check_out_dir, prepare_out_dir, publish_dir, set_latest
+from foldrace.files import (
+    LATEST,
+    check_out_dir,
+    prepare_out_dir,
+    publish_dir,
+    set_latest,
+    strict_json,
+)
 from foldrace.interrupts import StopSignals, deferred, stop_received
 from foldrace.report import aligned, format_bound, format_scores, format_search, format_summary
 from foldrace.results import RaceResult, find_results, run_folder_name
@@ -325,6 +333,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar and no table")
     run.add_argument(
+        "--json",
+        action="store_true",
+        help="print the summary as JSON (one object: the check, the cells, the files) instead "
+        "of the tables",
+    )
+    run.add_argument(
         "--progress",
         action="store_true",
         help="show the progress bar even where standard error is not a terminal (a log file)",
@@ -385,7 +399,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default=DEFAULT_OUT, type=Path, help=f"directory (default: {DEFAULT_OUT}/)"
     )
 
-    commands.add_parser("executors", help="list the executors foldrace can race")
+    executors = commands.add_parser("executors", help="list the executors foldrace can race")
+    executors.add_argument("--json", action="store_true", help="print the list as JSON")
     return parser
 
 
@@ -542,7 +557,16 @@ def _run(args: argparse.Namespace) -> int:
         return ExitCode.INTERRUPTED
     folder, paths = _save_run(result, out, began, figures=not args.no_plot, timeline=args.timeline)
     check = result.check()
-    if args.quiet:
+    if args.json:
+        summary = {
+            "identical": check.identical,
+            "workload": workload.description,
+            "cells": result.summary().to_dict(orient="records"),
+            "folder": str(folder),
+            "files": [str(p) for p in paths],
+        }
+        print(json.dumps(strict_json(summary), indent=1, allow_nan=False))
+    elif args.quiet:
         print(check.describe())
     else:
         print(f"Workload: {workload.description}")
@@ -712,6 +736,9 @@ def _executor_labels(names: Sequence[str] | None) -> Sequence[str] | None:
 
 
 def _executors(args: argparse.Namespace) -> int:
+    if args.json:
+        print(json.dumps(executor_table().to_dict(orient="records"), indent=1))
+        return ExitCode.OK
     table = executor_table().drop(columns=["start methods", "schedule"])
     rows = [list(table.columns), *table.astype(str).values.tolist()]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
