@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from foldrace import RaceResult, plot_speedup, race
+from foldrace import InputError, RaceResult, plot_speedup, race
 from foldrace.plots import bar_figure, save_figure, write_figure
 
 
@@ -111,3 +111,31 @@ def foldrace_workload(base, estimator):
     from foldrace import Workload
 
     return Workload(base.X, base.y, {"slow": estimator}, folds=base.folds)
+
+
+def test_both_plots_draw_into_a_users_axes(result):
+    from matplotlib.figure import Figure
+
+    from foldrace.plots import plot_timeline
+
+    fig = Figure()
+    left, right = fig.subplots(1, 2)
+    assert plot_speedup(result, ax=left) is fig
+    assert {line.get_label() for line in left.get_lines()} >= {"apply", "starmap"}
+    assert plot_timeline(result, ax=right, executor="starmap") is fig
+    assert right.get_title(loc="left").startswith("starmap: ")
+    assert len(right.patches) == len(result.tasks["fold"].unique())  # one bar per task
+    assert fig.texts == []  # no caption or title of its own in someone else's figure
+    with pytest.raises(InputError, match="no run of 'nope'"):
+        plot_timeline(result, ax=right, executor="nope")
+
+
+def test_a_result_shows_itself_briefly_and_as_a_table_in_a_notebook(result):
+    text = repr(result)
+    assert text.startswith("<RaceResult: ")
+    assert "\n" not in text
+    assert "3 executors, 5 cells, identical scores>" in text  # serial, apply@1,2, starmap@1,2
+    html = result._repr_html_()
+    assert html.count("<tr") == 1 + 5  # the header and one row per cell
+    assert "starmap" in html
+    assert "identical" in html.lower()

@@ -261,7 +261,13 @@ def _caption(result: RaceResult) -> str:
     return text
 
 
-def plot_speedup(result: RaceResult, path: str | os.PathLike[str] | None = None) -> Figure:
+def plot_speedup(
+    result: RaceResult,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    ax: Axes | None = None,
+    granularity: str | None = None,
+) -> Figure:
     """Draw a race's speedup curves; also save them as PNG and SVG if ``path`` is given.
 
     Parameters
@@ -271,11 +277,31 @@ def plot_speedup(result: RaceResult, path: str | os.PathLike[str] | None = None)
     path : path-like, optional
         File name without suffix (``out/speedup`` writes ``out/speedup.png`` and
         ``out/speedup.svg``).
+    ax : matplotlib Axes, optional
+        Draw into these axes (one granularity, no caption), as scikit-learn's displays
+        do; a figure of its own, one panel per granularity, if omitted.
+    granularity : str, optional
+        With ``ax``: the granularity to draw; the first in the race if omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (``ax``'s, when given).
     """
     machine = result.meta.get("machine") or {}
-    fig = speedup_figure(
-        result.summary(), caption=_caption(result), cpus=machine.get("usable_cpus")
-    )
+    cpus = machine.get("usable_cpus")
+    if ax is not None:
+        chosen = granularity or result.granularities[0]
+        summary = result.summary()
+        rows = summary[summary["granularity"] == chosen]
+        if rows.empty:
+            raise InputError(f"these results hold no run per {chosen}")
+        draw_speedup(ax, rows, cpus=cpus)
+        root = ax.get_figure(root=True)
+        assert isinstance(root, Figure)
+        fig = root
+    else:
+        fig = speedup_figure(result.summary(), caption=_caption(result), cpus=cpus)
     if path is not None:
         save_figure(fig, path)
     return fig
@@ -287,6 +313,8 @@ def plot_timeline(
     *,
     workers: int | None = None,
     granularity: str | None = None,
+    ax: Axes | None = None,
+    executor: str | None = None,
 ) -> Figure:
     """Draw each executor's worker timeline: one row per worker, one bar per task.
 
@@ -304,11 +332,21 @@ def plot_timeline(
         The worker count to show; the largest in the race if omitted.
     granularity : str, optional
         The task granularity to show; the first in the race if omitted.
+    ax : matplotlib Axes, optional
+        Draw one executor's timeline into these axes, as scikit-learn's displays do; a
+        figure of its own, one panel per executor, if omitted.
+    executor : str, optional
+        With ``ax``: the executor to draw; the first parallel one if omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (``ax``'s, when given).
 
     Raises
     ------
     InputError
-        If the race has no run at that worker count or granularity.
+        If the race has no run at that worker count, granularity or executor.
     """
     granularity = granularity or result.granularities[0]
     timings = result.timings[result.timings["granularity"] == granularity]
@@ -325,6 +363,18 @@ def plot_timeline(
     ran = set(cells["executor"])
     executors = [name for name in result.executors if name in ran]
     models = result.models
+    colours = {m: f"C{i % 10}" for i, m in enumerate(["+".join(models), *models])}
+    span = float((cells["run_s"]).max()) or 1.0
+    if ax is not None:
+        chosen = executor or next((e for e in executors if e != REFERENCE), executors[0])
+        if chosen not in ran:
+            raise InputError(f"these results hold no run of {chosen!r} at workers={workers}")
+        _draw_lanes(ax, result, cells[cells["executor"] == chosen], granularity, colours, span)
+        figure = ax.get_figure(root=True)
+        assert isinstance(figure, Figure)
+        if path is not None:
+            save_figure(figure, path)
+        return figure
     named = models[:LEGEND_MODELS] if granularity == "fold-model" else []
     key = 0.3 + 0.16 * math.ceil(len(named) / 2) if named else 0.0  # the colour key's height
     fig = Figure(figsize=(8, 1.0 + 1.25 * len(executors) + key), layout="constrained")
@@ -335,49 +385,8 @@ def plot_timeline(
         ax.sharex(axes[0])
     for ax in axes[:-1]:
         ax.tick_params(labelbottom=False)
-    colours = {m: f"C{i % 10}" for i, m in enumerate(["+".join(models), *models])}
-    span = float((cells["run_s"]).max()) or 1.0
     for ax, name in zip(axes, executors, strict=True):
-        run = median_repeat(cells[cells["executor"] == name])
-        tasks = result.tasks
-        tasks = tasks[
-            (tasks["granularity"] == granularity)
-            & (tasks["executor"] == name)
-            & (tasks["workers"] == run["workers"])
-            & (tasks["repeat"] == run["repeat"])
-        ]
-        lanes = worker_lanes(tasks, int(run["workers"]))
-        for task in tasks.itertuples():
-            left = task.start - run["started"]
-            row = lanes[task.Index]
-            ax.barh(
-                row,
-                task.duration_s,
-                left=left,
-                height=0.7,
-                color=colours[task.models],
-                edgecolor="white",
-            )
-            if task.duration_s >= LABEL_MIN_WIDTH * span:  # room for the fold's number
-                ax.text(
-                    left + task.duration_s / 2,
-                    row,
-                    str(task.fold),
-                    ha="center",
-                    va="center",
-                    fontsize=7,
-                    color="white",
-                    clip_on=True,
-                )
-        rows = lanes.nunique()
-        ax.set_yticks(range(rows), [f"w{i}" for i in range(rows)], fontsize=8)
-        ax.set_ylim(-0.6, max(rows, int(run["workers"])) - 0.4)
-        ax.invert_yaxis()
-        count = int(run["workers"])
-        used = f"{rows} of {count} worker{'s' * (count > 1)} used, "
-        used += f"at most {_most_at_once(tasks)} busy at once"
-        ax.set_title(f"{name}: {used}, {run['run_s']:.3f} s", fontsize=9, loc="left")
-        ax.grid(axis="x", alpha=0.3)
+        _draw_lanes(ax, result, cells[cells["executor"] == name], granularity, colours, span)
     fig.suptitle(f"Worker timelines at {workers} workers, tasks per {granularity}", fontsize=11)
     bars = "bars: tasks, labelled by fold"
     if named:  # one colour per model: say which, below the timelines
@@ -400,6 +409,48 @@ def plot_timeline(
     if path is not None:
         save_figure(fig, path)
     return fig
+
+
+def _draw_lanes(
+    ax: Axes,
+    result: RaceResult,
+    cells: pd.DataFrame,
+    granularity: str,
+    colours: dict[str, str],
+    span: float,
+) -> None:
+    """One executor's median run: a row per worker, a bar per task labelled by fold."""
+    run = median_repeat(cells)
+    name = run["executor"]
+    tasks = result.tasks
+    tasks = tasks[
+        (tasks["granularity"] == granularity)
+        & (tasks["executor"] == name)
+        & (tasks["workers"] == run["workers"])
+        & (tasks["repeat"] == run["repeat"])
+    ]
+    lanes = worker_lanes(tasks, int(run["workers"]))
+    for task in tasks.itertuples():
+        left = task.start - run["started"]
+        row = lanes[task.Index]
+        ax.barh(
+            row, task.duration_s, left=left, height=0.7, color=colours[task.models],
+            edgecolor="white",
+        )  # fmt: skip
+        if task.duration_s >= LABEL_MIN_WIDTH * span:  # room for the fold's number
+            ax.text(
+                left + task.duration_s / 2, row, str(task.fold), ha="center", va="center",
+                fontsize=7, color="white", clip_on=True,
+            )  # fmt: skip
+    rows = lanes.nunique()
+    ax.set_yticks(range(rows), [f"w{i}" for i in range(rows)], fontsize=8)
+    ax.set_ylim(-0.6, max(rows, int(run["workers"])) - 0.4)
+    ax.invert_yaxis()
+    count = int(run["workers"])
+    used = f"{rows} of {count} worker{'s' * (count > 1)} used, "
+    used += f"at most {_most_at_once(tasks)} busy at once"
+    ax.set_title(f"{name}: {used}, {run['run_s']:.3f} s", fontsize=9, loc="left")
+    ax.grid(axis="x", alpha=0.3)
 
 
 LABEL_MIN_WIDTH = 0.025

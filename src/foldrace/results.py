@@ -699,6 +699,29 @@ class RaceResult:
                 run_bound=np.minimum(base / best, timings["workers"].to_numpy()),
             )
 
+    def __repr__(self) -> str:
+        """One line: the workload, the cells raced, and whether the scores agree."""
+        workload = self.meta.get("workload", {}).get("description", "a workload")
+        cells = self.timings.groupby(list(RUN_KEY)[:3], sort=False).ngroups
+        complete = "" if self.meta.get("complete", True) else ", interrupted"
+        verdict = "identical scores" if self.check().identical else "scores DIFFER"
+        return (
+            f"<RaceResult: {workload}; {len(self.executors)} executors, {cells} cells, "
+            f"{verdict}{complete}>"
+        )
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the summary table and the identical-scores verdict."""
+        import html
+
+        columns = ["executor", "workers", "median_s", "speedup", "predicted", "bound"]
+        if len(self.granularities) > 1:
+            columns.insert(0, "granularity")
+        table = self.summary()[columns].round(3).to_html(index=False, border=0)
+        workload = html.escape(self.meta.get("workload", {}).get("description", ""))
+        verdict = html.escape(self.check().describe())
+        return f"<p><b>RaceResult</b>: {workload}</p>{table}<p>{verdict}</p>"
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: kind, format, meta and the three tables as lists of records."""
         return {
