@@ -86,3 +86,30 @@ def reference_of(workload_of):
         return _REFERENCES[size]
 
     return get
+
+
+def _race_cell(item: pytest.Item) -> tuple[str, str, str] | None:
+    """``(executor, size, granularity)`` of a ``test_race`` benchmark, else None."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None or getattr(item, "originalname", "") != "test_race":
+        return None
+    params = callspec.params
+    return params["executor"], params["size"], params["granularity"]
+
+
+_DESELECTED: list[pytest.Item] = []
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """Remember deselected serial races: a selection keeps the reference it is timed against."""
+    _DESELECTED.extend(item for item in items if (_race_cell(item) or ("",))[0] == "serial")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Put back the serial race of every workload and granularity that a ``-k`` selection
+    keeps other races of: speedups are taken against it (``foldrace plot`` needs it)."""
+    cells = {cell[1:] for cell in map(_race_cell, items) if cell is not None}
+    kept = [item for item in _DESELECTED if (_race_cell(item) or ("", "", ""))[1:] in cells]
+    items[:0] = kept
+    _DESELECTED.clear()

@@ -168,3 +168,20 @@ def test_a_results_json_is_not_benchmark_json(tmp_path, capsys):
     path = tmp_path / "results.json"
     path.write_text(json.dumps({"kind": "foldrace.race", "meta": {}}))
     assert main(["plot", "--benchmark-json", str(path)]) == ExitCode.BAD_INPUT
+
+
+def test_a_benchmark_selection_keeps_its_serial_reference():
+    root = Path(__file__).resolve().parents[1]
+    selection = ["benchmarks/test_race.py", "--collect-only", "-q", "-k", "starmap and fold-model"]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *selection],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env=os.environ | {"FOLDRACE_BENCH_SIZES": "seed"},
+        timeout=120,
+    )
+    ids = [line.split("[")[-1].rstrip("]") for line in done.stdout.splitlines() if "[" in line]
+    assert ids[0] == "serial-1-seed-fold-model", done.stdout  # put back, first
+    assert "serial-1-seed-fold" not in ids  # no granularity that was not selected
+    assert all(i.startswith(("starmap", "serial")) for i in ids)
