@@ -1,6 +1,8 @@
 """Settings and fixtures of the benchmark suite.
 
-Environment variables let a larger machine sweep further without editing anything:
+pytest options (``pytest benchmarks --help`` lists them under "foldrace benchmarks"), or
+the environment variables they set, let a larger machine sweep further without editing
+anything:
 
 - ``FOLDRACE_BENCH_WORKERS``: worker counts, e.g. ``1,2,4,8,16`` (default: 1 up to the
   usable CPUs);
@@ -20,6 +22,28 @@ from foldrace.executors import usable_cpus
 from foldrace.machine import describe_machine
 
 SIZES = {"seed": 1000, "large": 20000}
+
+OPTIONS = {
+    "--bench-workers": ("FOLDRACE_BENCH_WORKERS", "worker counts, e.g. 1,2,4,8,16"),
+    "--bench-sizes": ("FOLDRACE_BENCH_SIZES", "workloads: seed, large (default: both)"),
+    "--bench-rounds": ("FOLDRACE_BENCH_ROUNDS", "timed rounds per benchmark"),
+    "--bench-data-sizes": ("FOLDRACE_BENCH_DATA_SIZES", "samples of the data-passing sweep"),
+}
+"""Each option and the environment variable it sets."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("foldrace benchmarks")
+    for option, (variable, meaning) in OPTIONS.items():
+        group.addoption(option, metavar="LIST", help=f"{meaning} (or {variable})")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """An option given on the command line wins over its environment variable."""
+    for option, (variable, _) in OPTIONS.items():
+        value = config.getoption(option)
+        if value is not None:
+            os.environ[variable] = value
 
 
 def bench_workers() -> list[int]:
