@@ -185,3 +185,37 @@ def test_a_benchmark_selection_keeps_its_serial_reference():
     assert ids[0] == "serial-1-seed-fold-model", done.stdout  # put back, first
     assert "serial-1-seed-fold" not in ids  # no granularity that was not selected
     assert all(i.startswith(("starmap", "serial")) for i in ids)
+
+
+def test_benchmark_settings_are_pytest_options_that_win_over_the_environment():
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "benchmarks/test_race.py",
+            "--collect-only",
+            "-q",
+            "--bench-workers",
+            "2",
+            "--bench-sizes",
+            "seed",
+            "-k",
+            "starmap",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env=os.environ | {"FOLDRACE_BENCH_WORKERS": "1", "FOLDRACE_BENCH_SIZES": "large"},
+        timeout=120,
+    )
+    ids = [line.split("[")[-1].rstrip("]") for line in done.stdout.splitlines() if "[" in line]
+    starmap = [i for i in ids if i.startswith("starmap-")]
+    assert starmap == ["starmap-2-seed-fold", "starmap-2-seed-fold-model"], done.stdout
+    helped = subprocess.run(
+        [sys.executable, "-m", "pytest", "benchmarks", "--help"],
+        capture_output=True, text=True, cwd=root, timeout=120,
+    )  # fmt: skip
+    assert "foldrace benchmarks:" in helped.stdout
+    assert "--bench-data-sizes" in helped.stdout
