@@ -152,3 +152,11 @@ def test_screenshots(base_url, browser, path, name):
     page.screenshot(path=str(target), full_page=True)
     page.close()
     assert target.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_api_page_shows_no_raw_sphinx_roles_and_public_names(site):
+    page = (site / "reference" / "api" / "index.html").read_text()
+    for role in (":func:", ":meth:", ":class:", ":attr:", ":mod:", ":data:"):
+        assert role not in page
+    assert 'id="foldrace.race"' in page  # the public name, not foldrace.harness.race
+    assert "<code>RaceResult.read</code>" in page  # a role, shown as code
