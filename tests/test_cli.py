@@ -909,3 +909,31 @@ def test_json_output_of_executors_and_run(tmp_path, capsys):
         ("serial", 1), ("map", 1), ("map", 2),
     ]  # fmt: skip
     assert all(Path(p).exists() for p in summary["files"])
+
+
+def test_help_names_every_command_in_plain_text(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    for command in ("run", "plot", "timeline", "dispatch", "executors"):
+        assert command in text.split("positional arguments:")[0]  # in the description too
+    assert "``" not in text
+    assert ":func:" not in text
+    assert "Exit codes: 0 success" in text
+
+
+def test_the_cli_reference_page_lists_exactly_the_parsers_options():
+    import argparse
+
+    from foldrace.cli import build_parser
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "reference" / "cli.md").read_text()
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    offered = {"--version"}
+    for sub in commands.choices.values():
+        offered |= {o for a in sub._actions for o in a.option_strings if o.startswith("--")}
+    offered -= {"--help"}
+    documented = set(re.findall(r"`(--[a-z][a-z-]*)", page))
+    assert offered - documented == set(), "options missing from docs/reference/cli.md"
+    assert documented - offered == set(), "options documented that the parser does not take"

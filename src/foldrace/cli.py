@@ -140,7 +140,15 @@ def _scheduler(text: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``foldrace`` argument parser; executor choices come from the registry."""
-    parser = _Parser(prog="foldrace", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="foldrace",
+        description="Race cross-validation folds through parallel executors: run a race, "
+        "plot saved results or pytest-benchmark JSON, draw worker timelines, measure "
+        "dispatch cost, list the executors.",
+        epilog="Exit codes: 0 success, 1 an executor failed, 2 bad input, 3 the executors' "
+        "averaged scores differ, 128 + the signal's number when stopped (130 Ctrl-C, 143 "
+        "SIGTERM, 129 SIGHUP). 'foldrace COMMAND --help' describes each command.",
+    )
     parser.add_argument("--version", action="version", version=f"foldrace {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
