@@ -937,3 +937,17 @@ def test_the_cli_reference_page_lists_exactly_the_parsers_options():
     documented = set(re.findall(r"`(--[a-z][a-z-]*)", page))
     assert offered - documented == set(), "options missing from docs/reference/cli.md"
     assert documented - offered == set(), "options documented that the parser does not take"
+
+
+def test_dispatch_says_what_it_will_time_shows_progress_and_how_long_it_took(tmp_path):
+    done = _foldrace(
+        "dispatch", "--executors", "apply", "map", "--tasks", "20", "--repeats", "1",
+        "--progress", "--out", str(tmp_path / "d"),
+    )  # fmt: skip
+    assert done.returncode == ExitCode.OK, done.stderr
+    first = done.stdout.splitlines()[0]
+    assert first.startswith("Timing 6 runs of 20 trivial tasks (3 executor variants")  # map: 2
+    assert "dispatch: 100%" in done.stderr
+    assert "start-up: 100%" in done.stderr
+    assert re.search(r"^Finished in \d+\.\d s\.$", done.stdout, flags=re.MULTILINE)
+    assert (tmp_path / "d" / "dispatch.png").exists()

@@ -401,8 +401,19 @@ def build_parser() -> argparse.ArgumentParser:
         "dispatch", help="measure per-task dispatch cost and pool start-up, draw bar charts"
     )
     dispatch.add_argument("--tasks", type=_count(1), default=2000, help="trivial tasks per run")
+    dispatch.add_argument(
+        "--executors",
+        nargs="+",
+        metavar="NAME",
+        help="executor labels to time (default: every strategy on every local backend)",
+    )
     dispatch.add_argument("--workers", type=_workers, default=2, help="workers (default: 2)")
     dispatch.add_argument("--repeats", type=_count(1), default=5, help="timed runs (default: 5)")
+    dispatch.add_argument(
+        "--progress",
+        action="store_true",
+        help="show the progress bar even where standard error is not a terminal",
+    )
     dispatch.add_argument(
         "--out", default=DEFAULT_OUT, type=Path, help=f"directory (default: {DEFAULT_OUT}/)"
     )
@@ -708,14 +719,27 @@ def _timeline(args: argparse.Namespace) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from foldrace.dispatch import dispatch_cost, dispatch_figure, startup_cost
+    from foldrace.dispatch import dispatch_cost, dispatch_figure, startup_cost, variants
     from foldrace.files import atomic_files, atomic_write
     from foldrace.machine import describe_machine, machine_caption
     from foldrace.plots import save_figure
 
     check_out_dir(args.out)
-    dispatch = dispatch_cost(n_tasks=args.tasks, workers=args.workers, repeats=args.repeats)
-    startup = startup_cost(workers=args.workers, repeats=args.repeats)
+    started = time.perf_counter()
+    labels = _executor_labels(args.executors)
+    chosen = variants(labels)
+    runs = len(chosen) * (args.repeats + 1)
+    print(
+        f"Timing {runs} runs of {args.tasks} trivial tasks ({len(chosen)} executor "
+        f"variants, a warm-up and {args.repeats} timed runs each), then pool start-up per "
+        "start method" + (": about a minute on 2 CPUs." if labels is None else "."),
+        flush=True,
+    )
+    progress = None if not args.progress else True
+    dispatch = dispatch_cost(
+        labels, n_tasks=args.tasks, workers=args.workers, repeats=args.repeats, progress=progress
+    )
+    startup = startup_cost(workers=args.workers, repeats=args.repeats, progress=progress)
     per_task = dispatch.groupby(["executor", "variant"], sort=False)["us_per_task"].median()
     print(f"Dispatch cost of {args.tasks} trivial tasks, median of {args.repeats} runs:")
     print(aligned(per_task.map("{:.1f}".format).rename("µs per task").reset_index()))
@@ -732,6 +756,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             atomic_write(path, functools.partial(table.to_csv, index=False), files=files)
         paths += save_figure(fig, out / "dispatch", files)
     print(f"\nWrote {', '.join(map(str, paths))}")
+    print(f"Finished in {time.perf_counter() - started:.1f} s.")
     return ExitCode.OK
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 from matplotlib.figure import Figure
+from tqdm.auto import tqdm
 
 from foldrace.executors import parse_spec, standard_specs
 
@@ -47,8 +48,11 @@ def dispatch_cost(
     n_tasks: int = 2000,
     workers: int = 2,
     repeats: int = 5,
+    progress: bool | None = False,
 ) -> pd.DataFrame:
     """Time ``n_tasks`` trivial tasks through each executor, pool start-up excluded.
+
+    ``progress``: a progress bar on standard error (None: only where it is a terminal).
 
     Returns
     -------
@@ -56,16 +60,23 @@ def dispatch_cost(
         One row per run: executor, variant, workers, n_tasks, repeat, seconds, us_per_task.
     """
     rows = []
-    for name, variant, label in variants(executors):
-        spec = parse_spec(label)
-        count = workers if spec.executor_class.parallel else 1
-        for repeat in range(repeats + 1):  # the first is a warm-up
-            with spec.build(count) as executor:
-                start = time.perf_counter()
-                executor.run(noop, range(n_tasks))
-                seconds = time.perf_counter() - start
-            if repeat:
-                rows.append((name, variant, count, n_tasks, repeat - 1, seconds))
+    chosen = variants(executors)
+    disable = None if progress is None else not progress
+    with tqdm(
+        total=len(chosen) * (repeats + 1), desc="dispatch", unit="run", disable=disable
+    ) as bar:
+        for name, variant, label in chosen:
+            spec = parse_spec(label)
+            count = workers if spec.executor_class.parallel else 1
+            bar.set_postfix_str(label)
+            for repeat in range(repeats + 1):  # the first is a warm-up
+                with spec.build(count) as executor:
+                    start = time.perf_counter()
+                    executor.run(noop, range(n_tasks))
+                    seconds = time.perf_counter() - start
+                if repeat:
+                    rows.append((name, variant, count, n_tasks, repeat - 1, seconds))
+                bar.update()
     table = pd.DataFrame(
         rows, columns=["executor", "variant", "workers", "n_tasks", "repeat", "seconds"]
     )
@@ -74,9 +85,14 @@ def dispatch_cost(
 
 
 def startup_cost(
-    methods: Iterable[str] | None = None, workers: int = 2, repeats: int = 5
+    methods: Iterable[str] | None = None,
+    workers: int = 2,
+    repeats: int = 5,
+    progress: bool | None = False,
 ) -> pd.DataFrame:
     """Time starting a pool until its first result, and stopping it, per start method.
+
+    ``progress``: a progress bar on standard error (None: only where it is a terminal).
 
     Returns
     -------
@@ -85,8 +101,11 @@ def startup_cost(
     """
     chosen = multiprocessing.get_all_start_methods() if methods is None else list(methods)
     rows = []
+    disable = None if progress is None else not progress
+    bar = tqdm(total=len(chosen) * (repeats + 1), desc="start-up", unit="pool", disable=disable)
     for method in chosen:
         for repeat in range(repeats + 1):
+            bar.update()
             context = multiprocessing.get_context(method)
             t0 = time.perf_counter()
             pool = context.Pool(workers)
@@ -97,6 +116,7 @@ def startup_cost(
             t2 = time.perf_counter()
             if repeat:
                 rows.append((method, workers, repeat - 1, t1 - t0, t2 - t1))
+    bar.close()
     return pd.DataFrame(rows, columns=["method", "workers", "repeat", "start_s", "stop_s"])
 
 
