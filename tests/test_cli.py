@@ -862,7 +862,7 @@ def test_plot_of_an_out_folder_with_only_incomplete_runs_names_one(tiny, tmp_pat
 
 
 def test_an_interrupted_dispatch_creates_no_folder(tmp_path, monkeypatch, capsys):
-    def stopped(**kwargs):
+    def stopped(*args, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr("foldrace.dispatch.dispatch_cost", stopped)
