@@ -173,9 +173,13 @@ def test_an_unpicklable_workload_says_why_and_what_to_do(small_workload, name, w
     scorer = (lambda est, X, y: 0.5) if what == "scorer" else None
     workload = Workload(small_workload.X, small_workload.y, models, scorer=scorer)
     started = _spy_on_starts(monkeypatch)
-    if not parse_spec(name).uses_processes:  # serial and threads pickle nothing
+    spec = parse_spec(name)
+    if not spec.uses_processes:  # serial and threads pickle nothing
         assert race(workload, [name], [1], repeats=1, warmup=0).check().identical
         assert started  # the spy sees executors start
+        return
+    if spec.start_method == "loky":  # cloudpickle carries local classes and lambdas by value
+        assert race(workload, [name], [2], repeats=1, warmup=0).check().identical
         return
     with pytest.raises(InputError, match="cannot be pickled") as info:
         race(workload, [name], [2], repeats=1, warmup=0)
@@ -271,14 +275,23 @@ def _wait_for(condition, process: subprocess.Popen, guard: float = 120.0) -> Non
         time.sleep(0.05)
 
 
-def test_interactive_main_classes_are_refused_under_spawn(small_workload, monkeypatch):
+def test_notebook_classes_race_where_they_can_be_carried_and_are_refused_with_the_lesson(
+    small_workload, monkeypatch
+):
     main = sys.modules["__main__"]
     if hasattr(main, "__file__"):
         monkeypatch.delattr(main, "__file__")  # as in a REPL or a notebook
     interactive = type("Interactive", (SlowClassifier,), {"__module__": "__main__"})
+    monkeypatch.setattr(main, "Interactive", interactive, raising=False)  # a notebook cell's
     workload = Workload(small_workload.X, small_workload.y, {"m": interactive(0.0)})
-    with pytest.raises(InputError, match="defined in an interactive session, which spawn"):
-        race(workload, ["map"], [2], repeats=1, start_method="spawn")
+    for method in ("spawn", "forkserver"):
+        with pytest.raises(InputError, match=f"a notebook\\), which {method} workers") as info:
+            race(workload, ["map"], [2], repeats=1, start_method=method)
+        assert "move it into a .py module" in str(info.value)
+        assert "pickles classes by value (joblib" in str(info.value)
+    # fork workers inherit it; loky's get it by value (cloudpickle), as cross_val_score's do
+    carried = race(workload, ["map", "joblib", "gridsearch"], [2], repeats=1, warmup=0)
+    assert carried.check().identical
 
 
 def test_the_start_method_is_recorded(small_workload):

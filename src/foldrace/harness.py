@@ -254,24 +254,27 @@ def payload_sizes(spec: ExecutorSpec, workload: Workload, task: FoldTask) -> dic
     with each call (``map`` and ``starmap`` once per chunk); ``worker`` sends the shared
     arguments once per worker, and ``shared`` small handles on shared memory, except under
     fork, where workers inherit what their initializer gets without any pickling. For
-    joblib's ``shared`` mode the handles stand in for its memory-mapped references.
+    joblib's ``shared`` mode the handles stand in for its memory-mapped references. loky's
+    workers and clusters get it through cloudpickle, measured with it.
     """
     backend = spec.backend_class
     if backend is None or backend.uses_threads:
         return {"bytes_per_task": 0, "bytes_per_worker": 0}
     common = workload.common_args
+    by_value = spec.start_method == "loky" or backend.on_cluster  # cloudpickle
     if spec.data_passing == "task":
-        per_task = payload_bytes((benchmark_fold, (*common, task)))
+        per_task = payload_bytes((benchmark_fold, (*common, task)), by_value)
     else:
-        per_task = payload_bytes((partial(call_with_worker_data, benchmark_fold), (task,)))
+        wrapped = partial(call_with_worker_data, benchmark_fold)
+        per_task = payload_bytes((wrapped, (task,)), by_value)
     if spec.data_passing == "task" or spec.start_method == "fork":
         per_worker = 0
     elif spec.data_passing == "worker":
-        per_worker = payload_bytes(common)
+        per_worker = payload_bytes(common, by_value)
     else:
         shared = SharedData(common)
         try:
-            per_worker = payload_bytes(shared.handles)
+            per_worker = payload_bytes(shared.handles, by_value)
         finally:
             shared.close()
     if spec.executor_class.api == "joblib" and spec.data_passing == "shared":
@@ -285,8 +288,9 @@ def check_picklable(
     """Check that a task can be sent to a worker process, before any pool starts.
 
     Under ``spawn`` and ``forkserver`` a worker imports what it unpickles, so a class or
-    function defined in an interactive session's ``__main__`` (which has no file to import)
-    is refused too.
+    function defined in an interactive session's ``__main__`` (a notebook's, which has no
+    file to import) is refused too, with the reason and the ways out. ``fork`` workers
+    inherit it, and joblib's loky workers get it by value (cloudpickle), as Dask and Ray do.
 
     Raises
     ------
@@ -294,15 +298,20 @@ def check_picklable(
         Naming what cannot be pickled and what to do about it.
     """
     main = sys.modules.get("__main__")
-    if start_method != "fork" and not hasattr(main, "__file__"):
+    if start_method in ("spawn", "forkserver") and not hasattr(main, "__file__"):
         defined = [*(type(m) for m in workload.models.values()), workload.scorer]
         for thing in defined:
             if getattr(thing, "__module__", None) == "__main__":
                 raise InputError(
                     f"{getattr(thing, '__qualname__', thing)!r} is defined in an interactive "
-                    f"session, which {start_method} workers cannot import; move it into a "
-                    "module file, or use start method 'fork'"
+                    f"session (a notebook), which {start_method} workers cannot import: they "
+                    "are fresh interpreters that import every pickled class from its module, "
+                    "and a notebook's __main__ has no file; move it into a .py module and "
+                    "import it, use start method 'fork', or an executor that pickles classes "
+                    "by value (joblib, gridsearch, or dask and ray executors)"
                 )
+    if start_method not in multiprocessing.get_all_start_methods():
+        return  # loky's workers: cloudpickle carries what stdlib pickle cannot
     try:
         ForkingPickler.dumps((benchmark_fold, workload.common_args, tasks[0]))
     except Exception as exc:

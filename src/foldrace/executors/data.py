@@ -137,6 +137,12 @@ def call_with_worker_data(fn: Callable[..., Any], item: Any) -> Any:
     return fn(*_WORKER_DATA, item)
 
 
-def payload_bytes(obj: object) -> int:
-    """Size of ``obj`` pickled as multiprocessing pickles it, in bytes."""
+def payload_bytes(obj: object, by_value: bool = False) -> int:
+    """Size of ``obj`` pickled as multiprocessing pickles it, in bytes; with ``by_value``,
+    as cloudpickle does (joblib's loky workers, Dask and Ray), which carries classes and
+    functions the standard pickler can only name (a notebook's, a lambda) by value."""
+    if by_value:
+        import cloudpickle
+
+        return len(cloudpickle.dumps(obj))
     return len(ForkingPickler.dumps(obj))
