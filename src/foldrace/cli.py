@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import multiprocessing
 import os
 import signal
@@ -40,10 +39,10 @@ from foldrace.executors.options import check_count
 from foldrace.files import (
     LATEST,
     check_out_dir,
+    json_text,
     prepare_out_dir,
     publish_dir,
     set_latest,
-    strict_json,
 )
 from foldrace.interrupts import StopSignals, deferred, stop_received
 from foldrace.report import aligned, format_bound, format_scores, format_search, format_summary
@@ -584,7 +583,7 @@ def _run(args: argparse.Namespace) -> int:
             "folder": str(folder),
             "files": [str(p) for p in paths],
         }
-        print(json.dumps(strict_json(summary), indent=1, allow_nan=False))
+        print(json_text(summary))
     elif args.quiet:
         print(check.describe())
     else:
@@ -770,7 +769,7 @@ def _executor_labels(names: Sequence[str] | None) -> Sequence[str] | None:
 
 def _executors(args: argparse.Namespace) -> int:
     if args.json:
-        print(json.dumps(executor_table().to_dict(orient="records"), indent=1))
+        print(json_text(executor_table().to_dict(orient="records")))
         return ExitCode.OK
     table = executor_table().drop(columns=["start methods", "schedule"])
     rows = [list(table.columns), *table.astype(str).values.tolist()]

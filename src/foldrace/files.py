@@ -36,6 +36,7 @@ __all__ = [
     "atomic_write",
     "check_out_dir",
     "find_latest",
+    "json_text",
     "prepare_out_dir",
     "publish_dir",
     "read_json",
@@ -214,12 +215,17 @@ def strict_json(value: Any) -> Any:
     return value
 
 
-def write_json(path: str | os.PathLike[str], data: Any, files: AtomicFiles | None = None) -> Path:
-    """Write ``data`` as strict JSON (see :func:`strict_json`), atomically.
+def json_text(data: Any) -> str:
+    """``data`` as strict JSON text (see :func:`strict_json`), one level of indent a line.
 
-    Every JSON file foldrace writes goes through here.
+    Every JSON foldrace writes or prints is made here.
     """
-    text = json.dumps(strict_json(data), indent=1, allow_nan=False) + "\n"
+    return json.dumps(strict_json(data), indent=1, allow_nan=False)
+
+
+def write_json(path: str | os.PathLike[str], data: Any, files: AtomicFiles | None = None) -> Path:
+    """Write ``data`` as strict JSON (:func:`json_text`), atomically."""
+    text = json_text(data) + "\n"
     return atomic_write(path, lambda handle: handle.write(text), files=files)
 
 
