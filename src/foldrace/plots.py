@@ -63,6 +63,18 @@ BASELINES = (
 """Non-registry names the benchmark suite measures, given fixed colours after the registry's."""
 
 
+_PAIRS = [(colormaps["tab20"](2 * i), colormaps["tab20"](2 * i + 1)) for i in range(10)] + [
+    (colormaps["tab20b"](i), colormaps["tab20b"](i + 2)) for i in (0, 16, 8, 12)
+]
+"""A dark and a light shade per strategy (processes, threads): tab20's ten pairs, then
+tab20b's."""
+
+_OPTION_COLOURS = [
+    colormaps["tab20b"](i) for i in range(20) if i not in (0, 2, 8, 10, 12, 14, 16, 18)
+] + [colormaps["tab20c"](i) for i in range(16)]
+"""Colours for executors with other options (start method, data passing, a cluster)."""
+
+
 def executor_colour(name: str) -> str:
     """The same colour for an executor in every panel and figure.
 
@@ -73,11 +85,11 @@ def executor_colour(name: str) -> str:
     strategy, *options = name.split("/")
     strategies = [n for n in executor_names() if n != REFERENCE]
     if strategy in strategies and options in ([], ["thread"]):
-        index = 2 * strategies.index(strategy) + bool(options)
-        return to_hex(colormaps["tab20"](index % 20))
+        dark, light = _PAIRS[strategies.index(strategy) % len(_PAIRS)]
+        return to_hex(light if options else dark)
     if strategy in strategies:  # other options: a colour of their own, the same every time
         index = 7 * strategies.index(strategy) + sum(map(ord, "/".join(options)))
-        return to_hex(colormaps["tab20b"](index % 20))
+        return to_hex(_OPTION_COLOURS[index % len(_OPTION_COLOURS)])
     known = list(BASELINES)
     index = known.index(name) if name in known else len(known) + sum(map(ord, name))
     return to_hex(colormaps["Dark2"](index % 8))
