@@ -39,6 +39,19 @@ def extra(module: str, name: str) -> ModuleType:
 SEED_SCORES = {"logit": 0.8680219101512723, "rf": 0.905368254904951}
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C as Python handles it, however the test run was started.
+
+    A shell starts a background job (``cmd &``, ``nohup``) with SIGINT ignored, and every
+    process it starts inherits that; Python then leaves Ctrl-C alone, as it should, and
+    the tests of what Ctrl-C does could not run. The programs these tests start get
+    Python's own handling from here too (a handled signal is reset to its default at
+    ``exec``).
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 @pytest.fixture(scope="session")
 def seed_workload() -> Workload:
     """The default (blog) workload: 1000 samples, 3 folds, logit + rf."""
