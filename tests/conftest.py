@@ -40,16 +40,17 @@ SEED_SCORES = {"logit": 0.8680219101512723, "rf": 0.905368254904951}
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Ctrl-C as Python handles it, however the test run was started.
+    """Ctrl-C and SIGHUP as a terminal's program gets them, however the run was started.
 
-    A shell starts a background job (``cmd &``, ``nohup``) with SIGINT ignored, and every
-    process it starts inherits that; Python then leaves Ctrl-C alone, as it should, and
-    the tests of what Ctrl-C does could not run. The programs these tests start get
-    Python's own handling from here too (a handled signal is reset to its default at
-    ``exec``).
+    A shell starts a background job (``cmd &``) with SIGINT ignored, ``nohup`` ignores
+    SIGHUP, and every process started from there inherits that; foldrace then leaves those
+    signals alone, as it should, and the tests of what they do could not run. The programs
+    these tests start get the defaults from here too.
     """
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    if hasattr(signal, "SIGHUP") and signal.getsignal(signal.SIGHUP) is signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 @pytest.fixture(scope="session")
