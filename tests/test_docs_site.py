@@ -160,3 +160,32 @@ def test_the_api_page_shows_no_raw_sphinx_roles_and_public_names(site):
         assert role not in page
     assert 'id="foldrace.race"' in page  # the public name, not foldrace.harness.race
     assert "<code>RaceResult.read</code>" in page  # a role, shown as code
+
+
+def test_every_tutorial_page_offers_its_notebook_for_download(site, base_url, browser):
+    import nbformat
+
+    tutorials = sorted((ROOT / "tutorials").glob("[0-9][0-9]_*.py"))
+    pages = sorted((site / "tutorials").glob("[0-9][0-9]-*/index.html"))
+    assert len(pages) == len(tutorials)
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    for script, html in zip(tutorials, pages, strict=True):
+        page.goto(urljoin(base_url, f"tutorials/{html.parent.name}/"), wait_until="load")
+        with page.expect_download() as started:
+            page.get_by_role("link", name="Download as a notebook").click()
+        download = started.value
+        assert download.suggested_filename == f"{script.stem}.ipynb"
+        notebook = nbformat.reads(Path(download.path()).read_text(), as_version=4)
+        nbformat.validate(notebook)
+        assert notebook.metadata.kernelspec.name == "python3"
+        assert notebook.cells[0].cell_type == "markdown"
+        assert notebook.cells[0].source.startswith(f"# Tutorial {script.name[:2]}")
+        code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+        after_intro = script.read_text().split("\n# %%\n", 1)[1]  # the code, cell markers apart
+        assert _lines(code) == _lines(after_intro.replace("# %%\n", "")), script.name
+    context.close()
+
+
+def _lines(code: str) -> list[str]:
+    return [line for line in code.splitlines() if line.strip()]

@@ -1,21 +1,61 @@
-"""Every tutorial runs: imported and called at a small size, and one as a real script."""
+"""Every tutorial runs as the notebook the docs offer, in a real Jupyter kernel, at a small
+size; two also run as real scripts."""
 
 from __future__ import annotations
 
+import pickle
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import nbformat
 import pytest
+from nbclient import NotebookClient
 
-from conftest import extra, load_script
+from conftest import extra, load_script, session_processes
 
-TUTORIALS = Path(__file__).resolve().parents[1] / "tutorials"
+ROOT = Path(__file__).resolve().parents[1]
+TUTORIALS = ROOT / "tutorials"
+NOTEBOOKS = load_script(ROOT / "docs" / "notebooks.py", "docs_notebooks")
 
 
-def load(name: str):
-    """Import ``tutorials/NAME.py`` as a module (the file names start with digits)."""
-    return load_script(TUTORIALS / f"{name}.py", f"tutorial_{name}")
+def execute(notebook: nbformat.NotebookNode, cwd: Path) -> None:
+    """Run every cell of ``notebook`` in a fresh Python kernel started in ``cwd``."""
+    client = NotebookClient(
+        notebook, timeout=280, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
+    )
+    client.execute()
+
+
+def run(name: str, tmp_path: Path, cwd: Path | None = None, **arguments) -> dict:
+    """Run tutorial ``name`` as its notebook, ``main(**arguments)`` in place of its guard.
+
+    The kernel starts in ``cwd`` (by default ``tmp_path``). Returns what ``main`` returned,
+    pickled by the kernel into ``tmp_path``, once every process the kernel started (its
+    session) has ended.
+    """
+    notebook = NOTEBOOKS.tutorial_notebook(TUTORIALS / f"{name}.py")
+    guard = notebook.cells[-1]
+    assert guard.source.startswith('if __name__ == "__main__":'), name
+    facts = tmp_path / f"{name}-facts.pickle"
+    guard.source = "\n".join(
+        [
+            "import os, pickle, sys",
+            f"assert sys.prefix == {sys.prefix!r}  # the kernel runs this environment's Python",
+            "assert os.getsid(0) == os.getpid()  # the kernel leads a session of its own",
+            f"facts = main(**{arguments!r})",
+            f"with open({str(facts)!r}, 'wb') as handle:",
+            "    pickle.dump((os.getsid(0), facts), handle)",
+        ]
+    )
+    execute(notebook, cwd or tmp_path)
+    session, returned = pickle.loads(facts.read_bytes())
+    deadline = time.monotonic() + 30  # a hang guard: the kernel has been asked to shut down
+    while session_processes(session) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert session_processes(session) == [], "the notebook's kernel left processes behind"
+    return returned
 
 
 def test_every_tutorial_has_main_and_a_guard():
@@ -27,28 +67,51 @@ def test_every_tutorial_has_main_and_a_guard():
         assert 'if __name__ == "__main__":' in text, script.name
 
 
-def test_01_serial_scores_match_foldrace():
-    facts = load("01_serial").main(n_samples=300)
+def test_every_tutorial_is_a_notebook_of_cells():
+    scripts = NOTEBOOKS.tutorial_scripts()
+    assert len(scripts) >= 13
+    for number, script in scripts.items():
+        cells = NOTEBOOKS.tutorial_notebook(script).cells
+        assert [cell.cell_type for cell in cells] == ["markdown"] + ["code"] * (len(cells) - 1)
+        assert len(cells) >= 4, script.name  # the idea; imports; the code; the guard
+        assert cells[0].source.startswith(f"# Tutorial {number}: "), script.name
+        assert cells[-1].source.startswith('if __name__ == "__main__":'), script.name
+        assert "sys.argv" not in script.read_text(), script.name  # a kernel's are its own
+
+
+def test_script_arguments_are_the_command_line_s_and_none_in_a_kernel(tmp_path):
+    show = "from foldrace.scripts import script_arguments as a, in_notebook as n; print(a(), n())"
+    done = subprocess.run(
+        [sys.executable, "-c", show, "out", "1000"], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["['out',", "'1000']", "False"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(show)])
+    execute(notebook, tmp_path)
+    assert notebook.cells[0].outputs[0].text.split() == ["[]", "True"]
+
+
+def test_01_serial_scores_match_foldrace(tmp_path):
+    facts = run("01_serial", tmp_path, n_samples=300)
     assert facts["same"] is True
     assert set(facts["averages"]) == {"logit", "rf"}
 
 
 def test_02_apply_never_runs_two_tasks_at_once(tmp_path):
-    facts = load("02_apply").main(out=str(tmp_path), n_samples=300)
+    facts = run("02_apply", tmp_path, out=str(tmp_path), n_samples=300)
     assert facts["overlap"] is False
     assert (tmp_path / "apply-timeline.png").stat().st_size > 0
 
 
-def test_03_callbacks_show_completion_order_and_the_silent_loss():
-    facts = load("03_apply_async").main(n_samples=600)
+def test_03_callbacks_show_completion_order_and_the_silent_loss(tmp_path):
+    facts = run("03_apply_async", tmp_path, n_samples=600)
     assert facts["sorted"] == [0, 1, 2]
     assert facts["completion_order"] != [0, 1, 2]  # fold 0 is the slowest
     assert facts["lost"] == 1  # three tasks, two results, no error
     assert "fold 2, model 'slow': ValueError" in facts["message"]
 
 
-def test_04_map_and_starmap_agree_and_measure_both_chunkings():
-    facts = load("04_map_starmap").main(n_samples=300, n_trivial=400)
+def test_04_map_and_starmap_agree_and_measure_both_chunkings(tmp_path):
+    facts = run("04_map_starmap", tmp_path, n_samples=300, n_trivial=400)
     assert facts["agree"] is True
     per_task = facts["per_task"]  # timings are for benchmarks, not asserted here
     assert set(per_task) == {(e, v) for e in ("map", "starmap") for v in ("default", "chunksize=1")}
@@ -56,20 +119,20 @@ def test_04_map_and_starmap_agree_and_measure_both_chunkings():
 
 
 def test_05_race_has_identical_scores(tmp_path):
-    facts = load("05_race").main(out=str(tmp_path), n_samples=300, repeats=1)
+    facts = run("05_race", tmp_path, out=str(tmp_path), n_samples=300, repeats=1)
     assert facts["identical"] is True
     assert (tmp_path / "race-speedup.png").stat().st_size > 0
     assert (tmp_path / "race-results" / "results.json").exists()
 
 
 def test_06_benchmarks_run_and_plot(tmp_path):
-    facts = load("06_benchmarks").main(out=str(tmp_path), rounds=1)
+    facts = run("06_benchmarks", tmp_path, cwd=TUTORIALS, out=str(tmp_path), rounds=1)
     assert {"serial", "starmap", "blog apply_async"} <= set(facts["summary"]["executor"])
     assert facts["figure"].stat().st_size > 0
 
 
-def test_07_faults_are_reported_not_hidden():
-    facts = load("07_faults").main(n_samples=300, patience=1.0)
+def test_07_faults_are_reported_not_hidden(tmp_path):
+    facts = run("07_faults", tmp_path, n_samples=300, patience=1.0)
     assert facts["raw_hang"] is True  # the stdlib pool was still waiting
     assert "died (exit code 1)" in facts["died"]
     assert "after the 0.5 s timeout" in facts["timeout"]
@@ -106,7 +169,7 @@ def test_a_tutorial_runs_as_a_plain_script(tmp_path):
 
 
 def test_08_threads_race_every_strategy_on_processes_and_threads(tmp_path):
-    facts = load("08_threads").main(out=str(tmp_path), n_samples=300, repeats=1)
+    facts = run("08_threads", tmp_path, out=str(tmp_path), n_samples=300, repeats=1)
     assert facts["identical"] is True
     expected = {f"{s}{p}" for s in ("starmap", "submit", "apply_async") for p in ("", "/thread")}
     assert set(facts["speedup"]) == expected
@@ -114,7 +177,7 @@ def test_08_threads_race_every_strategy_on_processes_and_threads(tmp_path):
 
 
 def test_09_start_methods_each_give_the_same_scores(tmp_path):
-    facts = load("09_start_methods").main(out=str(tmp_path), n_samples=300, repeats=1)
+    facts = run("09_start_methods", tmp_path, out=str(tmp_path), n_samples=300, repeats=1)
     assert facts["identical"] is True
     labels = {row["executor"] for row in facts["startup_ms"]}
     assert labels == {"starmap"} | {f"starmap/{m}" for m in ("spawn", "forkserver")}
@@ -122,7 +185,9 @@ def test_09_start_methods_each_give_the_same_scores(tmp_path):
 
 
 def test_10_moving_data_measures_bytes_and_time_per_mode(tmp_path):
-    table = load("10_moving_data").main(out=str(tmp_path), sizes=(300, 3000), repeats=1)["table"]
+    table = run("10_moving_data", tmp_path, out=str(tmp_path), sizes=(300, 3000), repeats=1)[
+        "table"
+    ]
     assert set(table["executor"]) == {"serial", "starmap", "starmap/worker", "starmap/shared"}
     big = table[table["samples"] == 3000].set_index("executor")
     assert big.loc["starmap", "bytes per task"] > 3000 * 20 * 8  # X travels with each task
@@ -132,7 +197,9 @@ def test_10_moving_data_measures_bytes_and_time_per_mode(tmp_path):
 
 
 def test_11_oversubscription_races_with_and_without_the_limit(tmp_path):
-    table = load("11_oversubscription").main(out=str(tmp_path), n_samples=600, repeats=1)["table"]
+    table = run("11_oversubscription", tmp_path, out=str(tmp_path), n_samples=600, repeats=1)[
+        "table"
+    ]
     assert set(table["limit"]) == {"1 per worker", "none (library defaults)"}
     assert set(table["executor"]) == {"serial", "starmap/forkserver"}
     assert (tmp_path / "oversubscription.png").stat().st_size > 0
@@ -140,7 +207,7 @@ def test_11_oversubscription_races_with_and_without_the_limit(tmp_path):
 
 def test_12_scaling_out_races_the_same_function_on_a_local_dask_cluster(tmp_path):
     extra("distributed", "dask")
-    facts = load("12_scaling_out").main(out=str(tmp_path), n_samples=300, repeats=1)
+    facts = run("12_scaling_out", tmp_path, out=str(tmp_path), n_samples=300, repeats=1)
     assert facts["identical"] is True
     assert facts["cluster"]["embedded"] is True
     assert facts["cluster"]["start_s"] > 0
@@ -163,7 +230,7 @@ def stop_joblib_workers():
 @pytest.mark.usefixtures("stop_joblib_workers")
 def test_13_a_search_selects_what_gridsearchcv_selects(tmp_path):
     small = {"n_samples": 300, "n_estimators": (5, 20), "min_samples_leaf": (1, 20)}
-    facts = load("13_search").main(out=str(tmp_path), n_folds=3, repeats=1, **small)
+    facts = run("13_search", tmp_path, out=str(tmp_path), n_folds=3, repeats=1, **small)
     assert facts["identical"] is True
     assert facts["same_scores"] is True
     assert facts["same_choice"] is True
@@ -175,8 +242,15 @@ def test_13_a_search_selects_what_gridsearchcv_selects(tmp_path):
 @pytest.mark.usefixtures("stop_joblib_workers")
 def test_13_try_it_one_task_per_fold(tmp_path):
     small = {"n_samples": 300, "n_estimators": (5, 20), "min_samples_leaf": (1, 20)}
-    facts = load("13_search").main(
-        out=str(tmp_path), n_folds=3, repeats=1, granularity="fold", strategies=("map",), **small
+    facts = run(
+        "13_search",
+        tmp_path,
+        out=str(tmp_path),
+        n_folds=3,
+        repeats=1,
+        granularity="fold",
+        strategies=("map",),
+        **small,
     )
     assert facts["n_tasks"] == {"fold": 3}  # every candidate in each fold's one task
     assert facts["same_choice"] is True

@@ -1,12 +1,13 @@
-"""Tutorial 01: the serial baseline.
+# %% [markdown]
+# # Tutorial 01: the serial baseline
+#
+# The blog's problem: 1000 samples, 3 stratified folds, a logistic regression and a random
+# forest, ROC-AUC on each held-out fold. One fold after another, in one process: the time
+# every parallel strategy is measured against.
+#
+# Run: `python tutorials/01_serial.py`
 
-The blog's problem: 1000 samples, 3 stratified folds, a logistic regression and a random
-forest, ROC-AUC on each held-out fold. One fold after another, in one process: the time
-every parallel strategy is measured against.
-
-Run: ``python tutorials/01_serial.py``
-"""
-
+# %%
 from __future__ import annotations
 
 import time
@@ -19,6 +20,7 @@ from foldrace import benchmark_fold, default_workload
 from foldrace.blog import benchmark_models
 
 
+# %%
 def main(n_samples: int = 1000) -> dict[str, object]:
     """Cross-validate the blog's two models serially; return times and averaged scores."""
     # --8<-- [start:problem]
@@ -53,5 +55,6 @@ def main(n_samples: int = 1000) -> dict[str, object]:
     return {"seconds": seconds, "averages": averages, "same": same}
 
 
+# %%
 if __name__ == "__main__":
     main()

@@ -1,22 +1,24 @@
-"""Tutorial 02: a loop of ``Pool.apply`` gives no speedup.
+# %% [markdown]
+# # Tutorial 02: a loop of `Pool.apply` gives no speedup
+#
+# `Pool.apply` sends one task to a worker and waits for its result before returning, so
+# a loop of `apply` calls keeps exactly one worker busy, however many the pool has.
+#
+# Run: `python tutorials/02_apply.py [OUT_DIR]` (writes `apply-timeline.png`)
 
-``Pool.apply`` sends one task to a worker and waits for its result before returning, so
-a loop of ``apply`` calls keeps exactly one worker busy, however many the pool has.
-
-Run: ``python tutorials/02_apply.py [OUT_DIR]`` (writes ``apply-timeline.png``)
-"""
-
+# %%
 from __future__ import annotations
 
 import multiprocessing as mp
-import sys
 import time
 
 from foldrace import default_workload, race
 from foldrace.blog import benchmark_models
 from foldrace.plots import TUTORIAL_OUT, plot_timeline, write_figure
+from foldrace.scripts import script_arguments
 
 
+# %%
 def main(out: str = TUTORIAL_OUT, n_samples: int = 1000) -> dict[str, object]:
     """Time a loop of apply on 2 workers, and draw apply's worker timeline beside apply_async's."""
     workload = default_workload(n_samples=n_samples)
@@ -46,5 +48,6 @@ def main(out: str = TUTORIAL_OUT, n_samples: int = 1000) -> dict[str, object]:
     return {"serial": serial_seconds, "apply": apply_seconds, "overlap": overlap}
 
 
+# %%
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    main(*script_arguments()[:1])

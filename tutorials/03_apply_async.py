@@ -1,13 +1,14 @@
-"""Tutorial 03: ``apply_async`` with callbacks, and the task a callback alone can lose.
+# %% [markdown]
+# # Tutorial 03: `apply_async` with callbacks, and the task a callback alone can lose
+#
+# `apply_async` returns at once; all tasks are queued together and the workers take them
+# as they become free. Results arrive in *completion* order, through a callback that runs
+# in the pool's result thread. A task that raises never calls the callback: without an
+# `error_callback` it is silently missing.
+#
+# Run: `python tutorials/03_apply_async.py`
 
-``apply_async`` returns at once; all tasks are queued together and the workers take them
-as they become free. Results arrive in *completion* order, through a callback that runs
-in the pool's result thread. A task that raises never calls the callback: without an
-``error_callback`` it is silently missing.
-
-Run: ``python tutorials/03_apply_async.py``
-"""
-
+# %%
 from __future__ import annotations
 
 import multiprocessing as mp
@@ -17,6 +18,7 @@ from foldrace.testing import FailingClassifier, SlowClassifier, uneven_folds
 from foldrace.workload import default_workload
 
 
+# %%
 def uneven_workload(n_samples: int = 600, estimator=None) -> Workload:
     """Three folds of very different cost: fold 0 trains on the most samples."""
     base = default_workload(n_samples=n_samples)
@@ -92,5 +94,6 @@ def main(n_samples: int = 600) -> dict[str, object]:
     }
 
 
+# %%
 if __name__ == "__main__":
     main()

@@ -1,13 +1,14 @@
-"""Tutorial 04: ``Pool.map`` and ``Pool.starmap``: argument packing and chunk size.
+# %% [markdown]
+# # Tutorial 04: `Pool.map` and `Pool.starmap`: argument packing and chunk size
+#
+# `map` calls the function with one argument per item, so the arguments every call shares
+# (X and y) must be bound first, with `functools.partial`. `starmap` unpacks a tuple per
+# call, so each tuple carries all the arguments. Both send tasks in chunks: a worker takes a
+# whole chunk at once, which makes tiny tasks cheap and can unbalance big ones.
+#
+# Run: `python tutorials/04_map_starmap.py`
 
-``map`` calls the function with one argument per item, so the arguments every call shares
-(X and y) must be bound first, with ``functools.partial``. ``starmap`` unpacks a tuple per
-call, so each tuple carries all the arguments. Both send tasks in chunks: a worker takes a
-whole chunk at once, which makes tiny tasks cheap and can unbalance big ones.
-
-Run: ``python tutorials/04_map_starmap.py``
-"""
-
+# %%
 from __future__ import annotations
 
 import multiprocessing as mp
@@ -20,6 +21,7 @@ from foldrace.dispatch import dispatch_cost
 from foldrace.schedule import pool_chunksize
 
 
+# %%
 def main(n_samples: int = 1000, n_trivial: int = 2000) -> dict[str, object]:
     """Pack arguments both ways, then measure what chunking saves on trivial tasks."""
     workload = default_workload(n_samples=n_samples)
@@ -48,5 +50,6 @@ def main(n_samples: int = 1000, n_trivial: int = 2000) -> dict[str, object]:
     return {"agree": mapped == starmapped, "per_task": per_task.to_dict()}
 
 
+# %%
 if __name__ == "__main__":
     main()

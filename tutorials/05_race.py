@@ -1,22 +1,24 @@
-"""Tutorial 05: the race: every executor, identical scores, speedup curves, the bound.
+# %% [markdown]
+# # Tutorial 05: the race: every executor, identical scores, speedup curves, the bound
+#
+# `foldrace.race` runs the one fold function through every executor at every worker count,
+# times start-up, dispatch + compute and shutdown apart, checks that every averaged score is
+# bitwise identical to serial's, and `plot_speedup` draws the curves against the ideal and
+# the granularity bound: three folds on two workers cannot beat 1.5x.
+#
+# Run: `python tutorials/05_race.py [OUT_DIR]` (writes `race-speedup.png`)
 
-``foldrace.race`` runs the one fold function through every executor at every worker count,
-times start-up, dispatch + compute and shutdown apart, checks that every averaged score is
-bitwise identical to serial's, and ``plot_speedup`` draws the curves against the ideal and
-the granularity bound: three folds on two workers cannot beat 1.5x.
-
-Run: ``python tutorials/05_race.py [OUT_DIR]`` (writes ``race-speedup.png``)
-"""
-
+# %%
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from foldrace import default_workload, plot_speedup, race
 from foldrace.plots import TUTORIAL_OUT, write_figure
+from foldrace.scripts import script_arguments
 
 
+# %%
 def main(out: str = TUTORIAL_OUT, n_samples: int = 1000, repeats: int = 3) -> dict:
     """Race all executors on 1..CPUs workers; print the table and the score check."""
     # --8<-- [start:race]
@@ -39,5 +41,6 @@ def main(out: str = TUTORIAL_OUT, n_samples: int = 1000, repeats: int = 3) -> di
     return {"identical": check.identical, "summary": summary}
 
 
+# %%
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    main(*script_arguments()[:1])

@@ -1,13 +1,14 @@
-"""Tutorial 07: when things go wrong.
+# %% [markdown]
+# # Tutorial 07: when things go wrong
+#
+# The raw `multiprocessing` API fails quietly in two ways: `apply_async` with only a
+# `callback` loses a failing task without a word, and `Pool.map` waits forever for a
+# task whose worker died. Each is shown here safely (every wait has a timeout), beside what
+# foldrace reports instead.
+#
+# Run: `python tutorials/07_faults.py`
 
-The raw ``multiprocessing`` API fails quietly in two ways: ``apply_async`` with only a
-``callback`` loses a failing task without a word, and ``Pool.map`` waits forever for a
-task whose worker died. Each is shown here safely (every wait has a timeout), beside what
-foldrace reports instead.
-
-Run: ``python tutorials/07_faults.py``
-"""
-
+# %%
 from __future__ import annotations
 
 import multiprocessing as mp
@@ -19,6 +20,7 @@ from foldrace.testing import CrashingClassifier, NoisyClassifier, SlowClassifier
 from foldrace.workload import default_workload
 
 
+# %%
 def crashing_workload(n_samples: int = 300) -> Workload:
     """Fold 0's worker dies at once (``os._exit``); this process is spared."""
     base = default_workload(n_samples=n_samples)
@@ -82,5 +84,6 @@ def main(n_samples: int = 300, patience: float = 3.0) -> dict[str, object]:
     return facts
 
 
+# %%
 if __name__ == "__main__":
     main()

@@ -1,24 +1,26 @@
-"""Tutorial 08: thread pools and the GIL: the same strategies on threads instead of processes.
+# %% [markdown]
+# # Tutorial 08: thread pools and the GIL: the same strategies on threads instead of processes
+#
+# `multiprocessing.pool.ThreadPool` has `Pool`'s API and `ThreadPoolExecutor` has
+# `ProcessPoolExecutor`'s, so every strategy runs on threads by swapping the pool: no
+# start-up cost, nothing pickled, one shared memory. What threads cannot share is the
+# interpreter: Python code holds the GIL, so two threads only run at once while one of them is
+# inside compiled code that released it. The race measures how much of scikit-learn's work
+# does.
+#
+# Run: `python tutorials/08_threads.py [OUT_DIR]` (writes `threads-speedup.png`)
 
-``multiprocessing.pool.ThreadPool`` has ``Pool``'s API and ``ThreadPoolExecutor`` has
-``ProcessPoolExecutor``'s, so every strategy runs on threads by swapping the pool: no
-start-up cost, nothing pickled, one shared memory. What threads cannot share is the
-interpreter: Python code holds the GIL, so two threads only run at once while one of them is
-inside compiled code that released it. The race measures how much of scikit-learn's work
-does.
-
-Run: ``python tutorials/08_threads.py [OUT_DIR]`` (writes ``threads-speedup.png``)
-"""
-
+# %%
 from __future__ import annotations
 
 import os
-import sys
 
 from foldrace import default_workload, plot_speedup, race
 from foldrace.plots import TUTORIAL_OUT, write_figure
+from foldrace.scripts import script_arguments
 
 
+# %%
 def main(out: str = TUTORIAL_OUT, n_samples: int = 1000, repeats: int = 3) -> dict:
     """Race starmap and submit on processes and on threads; print speedups and pids."""
     # --8<-- [start:race]
@@ -49,5 +51,6 @@ def main(out: str = TUTORIAL_OUT, n_samples: int = 1000, repeats: int = 3) -> di
     return {"identical": result.check().identical, "speedup": two.to_dict()}
 
 
+# %%
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    main(*script_arguments()[:1])

@@ -1,23 +1,25 @@
-"""Tutorial 09: start methods: fork, spawn and forkserver, set explicitly.
+# %% [markdown]
+# # Tutorial 09: start methods: fork, spawn and forkserver, set explicitly
+#
+# A process pool starts its workers one of three ways. `fork` copies the parent as it is
+# (fast, and everything the parent imported is already there); `spawn` starts a fresh
+# interpreter that imports the main module and whatever it unpickles; `forkserver` forks
+# each worker from a small server process started once. Python 3.14 moved Linux's default
+# from fork to forkserver, so foldrace always names the method it uses.
+#
+# Run: `python tutorials/09_start_methods.py [OUT_DIR]` (writes `start-methods.png`)
 
-A process pool starts its workers one of three ways. ``fork`` copies the parent as it is
-(fast, and everything the parent imported is already there); ``spawn`` starts a fresh
-interpreter that imports the main module and whatever it unpickles; ``forkserver`` forks
-each worker from a small server process started once. Python 3.14 moved Linux's default
-from fork to forkserver, so foldrace always names the method it uses.
-
-Run: ``python tutorials/09_start_methods.py [OUT_DIR]`` (writes ``start-methods.png``)
-"""
-
+# %%
 from __future__ import annotations
 
 import multiprocessing
-import sys
 
 from foldrace import default_workload, race
 from foldrace.plots import TUTORIAL_OUT, bar_figure, write_figure
+from foldrace.scripts import script_arguments
 
 
+# %%
 def main(out: str = TUTORIAL_OUT, n_samples: int = 1000, repeats: int = 3) -> dict:
     """Race starmap under every start method; print start-up and speedup per method."""
     # --8<-- [start:race]
@@ -49,5 +51,6 @@ def main(out: str = TUTORIAL_OUT, n_samples: int = 1000, repeats: int = 3) -> di
     return {"identical": result.check().identical, "startup_ms": startup.to_dict("records")}
 
 
+# %%
 if __name__ == "__main__":  # spawn and forkserver workers import this file: the guard is vital
-    main(*sys.argv[1:2])
+    main(*script_arguments()[:1])

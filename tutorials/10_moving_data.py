@@ -1,23 +1,24 @@
-"""Tutorial 10: the cost of moving data: with every task, once per worker, or shared.
+# %% [markdown]
+# # Tutorial 10: the cost of moving data: with every task, once per worker, or shared
+#
+# A worker process has its own memory, so X and y must reach it somehow. The blog pickles
+# them with every task; a pool initializer can send them once per worker; shared memory
+# copies the arrays once, and every worker maps the same pages. With small data the choice
+# does not matter. This tutorial finds the size where it starts to.
+#
+# Run: `python tutorials/10_moving_data.py [OUT_DIR] [SIZES...]` (writes `data-passing.png`)
 
-A worker process has its own memory, so X and y must reach it somehow. The blog pickles
-them with every task; a pool initializer can send them once per worker; shared memory
-copies the arrays once, and every worker maps the same pages. With small data the choice
-does not matter. This tutorial finds the size where it starts to.
-
-Run: ``python tutorials/10_moving_data.py [OUT_DIR] [SIZES...]`` (writes ``data-passing.png``)
-"""
-
+# %%
 from __future__ import annotations
-
-import sys
 
 from sklearn.naive_bayes import GaussianNB
 
 from foldrace import Workload, default_workload, race
 from foldrace.plots import TUTORIAL_OUT, bar_figure, write_figure
+from foldrace.scripts import script_arguments
 
 
+# %%
 def main(
     out: str = TUTORIAL_OUT,
     sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000),
@@ -71,8 +72,10 @@ def main(
     return {"table": table}
 
 
+# %%
 if __name__ == "__main__":
+    arguments = script_arguments()
     main(
-        sys.argv[1] if len(sys.argv) > 1 else TUTORIAL_OUT,
-        tuple(int(float(s)) for s in sys.argv[2:]) or (1_000, 100_000, 1_000_000),
+        arguments[0] if arguments else TUTORIAL_OUT,
+        tuple(int(float(s)) for s in arguments[1:]) or (1_000, 100_000, 1_000_000),
     )

@@ -1,17 +1,16 @@
-"""Tutorial 11: oversubscription: BLAS and OpenMP threads inside every worker.
+# %% [markdown]
+# # Tutorial 11: oversubscription: BLAS and OpenMP threads inside every worker
+#
+# Many estimators run their own threads (OpenMP in HistGradientBoosting, BLAS in linear
+# algebra), one per core by default. Two workers on two cores then run four threads that
+# fight for two cores. foldrace limits inner threads to one per worker with threadpoolctl,
+# and `blas_threads=None` lifts the limit. This tutorial looks inside a worker, then times
+# both settings.
+#
+# Run: `python tutorials/11_oversubscription.py [OUT_DIR]` (writes `oversubscription.png`)
 
-Many estimators run their own threads (OpenMP in HistGradientBoosting, BLAS in linear
-algebra), one per core by default. Two workers on two cores then run four threads that
-fight for two cores. foldrace limits inner threads to one per worker with threadpoolctl,
-and ``blas_threads=None`` lifts the limit. This tutorial looks inside a worker, then times
-both settings.
-
-Run: ``python tutorials/11_oversubscription.py [OUT_DIR]`` (writes ``oversubscription.png``)
-"""
-
+# %%
 from __future__ import annotations
-
-import sys
 
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -19,9 +18,11 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from foldrace import Workload, default_workload, race
 from foldrace.executors import parse_spec
 from foldrace.plots import TUTORIAL_OUT, bar_figure, write_figure
+from foldrace.scripts import script_arguments
 from foldrace.testing import inner_threads
 
 
+# %%
 def main(
     out: str = TUTORIAL_OUT, n_samples: int = 20_000, repeats: int = 3, max_iter: int = 50
 ) -> dict:
@@ -74,5 +75,6 @@ def main(
     return {"table": table}
 
 
+# %%
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    main(*script_arguments()[:1])

@@ -1,25 +1,26 @@
-"""Tutorial 12: scaling out: the same fold function on a Dask cluster.
+# %% [markdown]
+# # Tutorial 12: scaling out: the same fold function on a Dask cluster
+#
+# When one machine is not enough, the fold function does not change: only the pool does.
+# `submit/dask` is the concurrent.futures strategy through `client.get_executor()`;
+# `dask_submit` is Dask's own `Client.submit` with `as_completed`; `joblib/dask` is
+# joblib's Dask backend, the route scikit-learn's `n_jobs` takes to a cluster
+# (`parallel_config(backend="dask")`). With no scheduler
+# address foldrace starts a `LocalCluster` on 127.0.0.1 for the race and stops it after;
+# `dask_scheduler="tcp://HOST:PORT"` joins a real cluster instead.
+#
+# Run: `python tutorials/12_scaling_out.py [OUT_DIR] [tcp://HOST:PORT]`
+# (writes `scaling-out.png`; needs `pip install "foldrace[dask]"`)
 
-When one machine is not enough, the fold function does not change: only the pool does.
-``submit/dask`` is the concurrent.futures strategy through ``client.get_executor()``;
-``dask_submit`` is Dask's own ``Client.submit`` with ``as_completed``; ``joblib/dask`` is
-joblib's Dask backend, the route scikit-learn's ``n_jobs`` takes to a cluster
-(``parallel_config(backend="dask")``). With no scheduler
-address foldrace starts a ``LocalCluster`` on 127.0.0.1 for the race and stops it after;
-``dask_scheduler="tcp://HOST:PORT"`` joins a real cluster instead.
-
-Run: ``python tutorials/12_scaling_out.py [OUT_DIR] [tcp://HOST:PORT]``
-(writes ``scaling-out.png``; needs ``pip install "foldrace[dask]"``)
-"""
-
+# %%
 from __future__ import annotations
-
-import sys
 
 from foldrace import default_workload, plot_speedup, race
 from foldrace.plots import TUTORIAL_OUT, write_figure
+from foldrace.scripts import script_arguments
 
 
+# %%
 def main(
     out: str = TUTORIAL_OUT,
     scheduler: str | None = None,
@@ -53,5 +54,6 @@ def main(
     return {"identical": result.check().identical, "cluster": cluster, "table": table}
 
 
+# %%
 if __name__ == "__main__":  # LocalCluster starts its workers with spawn: the guard matters
-    main(*sys.argv[1:3])
+    main(*script_arguments()[:2])

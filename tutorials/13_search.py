@@ -1,19 +1,18 @@
-"""Tutorial 13: from folds to a search: candidates x folds, raced against GridSearchCV(n_jobs).
+# %% [markdown]
+# # Tutorial 13: from folds to a search: candidates x folds, raced against GridSearchCV(n_jobs)
+#
+# Real model selection is a search: every candidate setting of an estimator's parameters,
+# cross-validated. `search_workload` makes one named model per candidate, in the order
+# `GridSearchCV` tries them; the race then runs one task per candidate and fold, tasks of
+# very unequal cost, ranks the candidates as scikit-learn does and checks that every
+# strategy selects the same one. In the race too, what most users run:
+# `GridSearchCV(n_jobs=workers)` and a loop of `cross_validate(n_jobs=workers)`, their
+# scores checked like every entrant's, and their start-up timed apart from the run.
+#
+# Run: `python tutorials/13_search.py [OUT_DIR]` (writes `search-timeline.png`)
 
-Real model selection is a search: every candidate setting of an estimator's parameters,
-cross-validated. ``search_workload`` makes one named model per candidate, in the order
-``GridSearchCV`` tries them; the race then runs one task per candidate and fold, tasks of
-very unequal cost, ranks the candidates as scikit-learn does and checks that every
-strategy selects the same one. In the race too, what most users run:
-``GridSearchCV(n_jobs=workers)`` and a loop of ``cross_validate(n_jobs=workers)``, their
-scores checked like every entrant's, and their start-up timed apart from the run.
-
-Run: ``python tutorials/13_search.py [OUT_DIR]`` (writes ``search-timeline.png``)
-"""
-
+# %%
 from __future__ import annotations
-
-import sys
 
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import GridSearchCV
@@ -22,9 +21,11 @@ from foldrace import default_workload, race
 from foldrace.executors import usable_cpus
 from foldrace.plots import TUTORIAL_OUT, plot_timeline, write_figure
 from foldrace.report import format_search
+from foldrace.scripts import script_arguments
 from foldrace.search import search_workload
 
 
+# %%
 def main(
     out: str = TUTORIAL_OUT,
     n_samples: int = 2000,
@@ -110,5 +111,6 @@ def main(
     }
 
 
+# %%
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    main(*script_arguments()[:1])
