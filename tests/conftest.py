@@ -11,6 +11,7 @@ import signal
 import time
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from sklearn.model_selection import KFold
@@ -84,6 +85,46 @@ def load_script(path: Path, name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+LEFT_BEHIND = """\
+import os, pathlib
+_me = f"/proc/{os.getpid()}/task"
+_kids = [c for t in os.listdir(_me) for c in pathlib.Path(_me, t, "children").read_text().split()]
+_helpers = ("resource_tracker", "forkserver", "loky")  # kept for the kernel's life, by design
+print([c for c in (pathlib.Path(f"/proc/{k}/cmdline").read_bytes().replace(b"\\0", b" ").decode()
+       for k in _kids) if not any(h in c for h in _helpers)])
+"""
+"""A last cell: the command lines of the kernel's child processes, Python's and joblib's
+long-lived helpers aside (zombies show as empty strings)."""
+
+
+def execute_notebook(notebook: Any, cwd: Path) -> None:
+    """Run every cell of ``notebook`` in a fresh Python kernel (ipykernel) started in ``cwd``.
+
+    A cell that raises fails the test with the kernel's traceback. After the last cell, the
+    kernel may have no child process left but the helpers Python and joblib keep for its
+    life (the resource tracker, a fork server, joblib's reusable workers); and once it has
+    shut down, no process it started may remain in its session, outside the process group
+    that jupyter_client kills at shutdown.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook.cells.append(nbformat.v4.new_code_cell(LEFT_BEHIND))
+    client = NotebookClient(
+        notebook, timeout=280, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
+    )
+    kernels: list[int] = []
+    client.on_notebook_start = lambda **_: kernels.append(client.km.provisioner.pid)
+    client.execute()
+    check = notebook.cells.pop()
+    assert check.outputs[0]["text"].strip() == "[]", f"left running: {check.outputs[0]['text']}"
+    (kernel,) = kernels
+    deadline = time.monotonic() + 30  # a hang guard: the kernel has been asked to shut down
+    while session_processes(kernel) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert session_processes(kernel) == [], "the notebook's kernel left processes behind"
 
 
 def child_pids(pid: int) -> list[int]:

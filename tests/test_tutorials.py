@@ -6,34 +6,24 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
-from conftest import extra, load_script, session_processes
+from conftest import execute_notebook as execute
+from conftest import extra, load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIALS = ROOT / "tutorials"
 NOTEBOOKS = load_script(ROOT / "docs" / "notebooks.py", "docs_notebooks")
 
 
-def execute(notebook: nbformat.NotebookNode, cwd: Path) -> None:
-    """Run every cell of ``notebook`` in a fresh Python kernel started in ``cwd``."""
-    client = NotebookClient(
-        notebook, timeout=280, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
-    )
-    client.execute()
-
-
 def run(name: str, tmp_path: Path, cwd: Path | None = None, **arguments) -> dict:
     """Run tutorial ``name`` as its notebook, ``main(**arguments)`` in place of its guard.
 
     The kernel starts in ``cwd`` (by default ``tmp_path``). Returns what ``main`` returned,
-    pickled by the kernel into ``tmp_path``, once every process the kernel started (its
-    session) has ended.
+    pickled by the kernel into ``tmp_path``.
     """
     notebook = NOTEBOOKS.tutorial_notebook(TUTORIALS / f"{name}.py")
     guard = notebook.cells[-1]
@@ -41,21 +31,15 @@ def run(name: str, tmp_path: Path, cwd: Path | None = None, **arguments) -> dict
     facts = tmp_path / f"{name}-facts.pickle"
     guard.source = "\n".join(
         [
-            "import os, pickle, sys",
+            "import pickle, sys",
             f"assert sys.prefix == {sys.prefix!r}  # the kernel runs this environment's Python",
-            "assert os.getsid(0) == os.getpid()  # the kernel leads a session of its own",
             f"facts = main(**{arguments!r})",
             f"with open({str(facts)!r}, 'wb') as handle:",
-            "    pickle.dump((os.getsid(0), facts), handle)",
+            "    pickle.dump(facts, handle)",
         ]
     )
-    execute(notebook, cwd or tmp_path)
-    session, returned = pickle.loads(facts.read_bytes())
-    deadline = time.monotonic() + 30  # a hang guard: the kernel has been asked to shut down
-    while session_processes(session) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert session_processes(session) == [], "the notebook's kernel left processes behind"
-    return returned
+    execute(notebook, cwd or tmp_path)  # and checks that no process outlives the kernel
+    return pickle.loads(facts.read_bytes())
 
 
 def test_every_tutorial_has_main_and_a_guard():
@@ -218,16 +202,6 @@ def test_12_scaling_out_races_the_same_function_on_a_local_dask_cluster(tmp_path
     assert (tmp_path / "scaling-out.png").stat().st_size > 0
 
 
-@pytest.fixture
-def stop_joblib_workers():
-    """GridSearchCV(n_jobs) leaves joblib's reusable workers running, as it does for users."""
-    yield
-    from joblib.externals.loky import get_reusable_executor
-
-    get_reusable_executor().shutdown(wait=True, kill_workers=True)
-
-
-@pytest.mark.usefixtures("stop_joblib_workers")
 def test_13_a_search_selects_what_gridsearchcv_selects(tmp_path):
     small = {"n_samples": 300, "n_estimators": (5, 20), "min_samples_leaf": (1, 20)}
     facts = run("13_search", tmp_path, out=str(tmp_path), n_folds=3, repeats=1, **small)
@@ -239,7 +213,6 @@ def test_13_a_search_selects_what_gridsearchcv_selects(tmp_path):
     assert (tmp_path / "search-timeline.png").stat().st_size > 0
 
 
-@pytest.mark.usefixtures("stop_joblib_workers")
 def test_13_try_it_one_task_per_fold(tmp_path):
     small = {"n_samples": 300, "n_estimators": (5, 20), "min_samples_leaf": (1, 20)}
     facts = run(
