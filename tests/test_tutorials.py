@@ -109,10 +109,71 @@ def test_05_race_has_identical_scores(tmp_path):
     assert (tmp_path / "race-results" / "results.json").exists()
 
 
-def test_06_benchmarks_run_and_plot(tmp_path):
-    facts = run("06_benchmarks", tmp_path, cwd=TUTORIALS, out=str(tmp_path), rounds=1)
+def test_06_benchmarks_run_and_plot_and_try_it_side_by_side(tmp_path):
+    two, three = tmp_path / "bench-2", tmp_path / "bench-3"
+    facts = run("06_benchmarks", tmp_path, cwd=TUTORIALS, out=str(two), rounds=1)
     assert {"serial", "starmap", "blog apply_async"} <= set(facts["summary"]["executor"])
+    assert set(facts["summary"]["workers"]) == {1, 2}
     assert facts["figure"].stat().st_size > 0
+    # Try it: a second run with more workers than this machine's CPUs, plotted beside it
+    more = run("06_benchmarks", tmp_path, cwd=TUTORIALS, out=str(three), workers="1,2,3", rounds=1)
+    assert set(more["summary"]["workers"]) == {1, 2, 3}
+    files = [str(two / "bench.json"), str(three / "bench.json")]
+    command = [sys.executable, "-m", "foldrace", "plot", "--benchmark-json", *files]
+    done = subprocess.run(
+        [*command, "--out", str(tmp_path / "compare")], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert [p.suffix for p in sorted((tmp_path / "compare").iterdir())] == [".png", ".svg"]
+
+
+def test_01_try_it_four_and_six_folds(tmp_path):
+    for n_splits in (4, 6):
+        facts = run("01_serial", tmp_path, n_samples=300, n_splits=n_splits)
+        assert facts["same"] is True  # foldrace's part uses the same folds
+        assert facts["folds"] == n_splits
+        assert 1.0 <= facts["bound"] <= 2.0
+
+
+def test_02_try_it_four_processes_still_one_task_at_a_time(tmp_path):
+    facts = run("02_apply", tmp_path, out=str(tmp_path), n_samples=300, processes=4)
+    assert facts["overlap"] is False
+
+
+def test_03_try_it_nothing_fails_so_nothing_is_lost(tmp_path):
+    facts = run("03_apply_async", tmp_path, n_samples=600, fail_below=0)
+    assert facts["lost"] == 0
+    assert sorted(facts["collected_order"]) == [0, 1, 2]
+    assert facts["message"] == "every fold ran"
+
+
+def test_04_try_it_one_chunk_keeps_one_worker_busy(tmp_path):
+    facts = run("04_map_starmap", tmp_path, n_samples=300, n_trivial=400, chunksize=3)
+    assert facts["processes"] == 1
+
+
+def test_05_try_it_per_fold_and_model_with_timelines(tmp_path):
+    command = [
+        "run",
+        "--granularity",
+        "fold",
+        "fold-model",
+        "--timeline",
+        "--samples",
+        "300",
+        "--repeats",
+        "1",
+    ]
+    done = subprocess.run(
+        [sys.executable, "-m", "foldrace", *command, "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Granularity bound of 3 tasks per fold (" in done.stdout
+    assert "Granularity bound of 6 tasks per fold-model (" in done.stdout
+    assert list((tmp_path / "latest").glob("timeline*.png"))
 
 
 def test_07_faults_are_reported_not_hidden(tmp_path):

@@ -19,14 +19,14 @@ from foldrace.scripts import script_arguments
 
 
 # %%
-def main(out: str = TUTORIAL_OUT, n_samples: int = 1000) -> dict[str, object]:
-    """Time a loop of apply on 2 workers, and draw apply's worker timeline beside apply_async's."""
+def main(out: str = TUTORIAL_OUT, n_samples: int = 1000, processes: int = 2) -> dict[str, object]:
+    """Time a loop of apply on ``processes`` workers; draw apply's timeline beside apply_async's."""
+    # --8<-- [start:apply]
     workload = default_workload(n_samples=n_samples)
     X, y, folds = workload.X, workload.y, list(workload.folds)
 
-    # --8<-- [start:apply]
     start = time.perf_counter()
-    with mp.Pool(processes=2) as pool:
+    with mp.Pool(processes=processes) as pool:
         results = [pool.apply(benchmark_models, args=(X, y, fold)) for fold in folds]
     apply_seconds = time.perf_counter() - start
     # --8<-- [end:apply]
@@ -35,10 +35,13 @@ def main(out: str = TUTORIAL_OUT, n_samples: int = 1000) -> dict[str, object]:
     serial = [benchmark_models(X, y, fold) for fold in folds]
     serial_seconds = time.perf_counter() - start
     assert results == serial  # same scores, in the same order
-    print(f"serial: {serial_seconds:.3f} s, loop of Pool.apply on 2 workers: {apply_seconds:.3f} s")
+    print(
+        f"serial: {serial_seconds:.3f} s, "
+        f"loop of Pool.apply on {processes} workers: {apply_seconds:.3f} s"
+    )
 
     # --8<-- [start:timeline]
-    result = race(workload, executors=["apply", "apply_async"], workers=[2], repeats=1)
+    result = race(workload, executors=["apply", "apply_async"], workers=[processes], repeats=1)
     timeline = plot_timeline(result)  # a matplotlib Figure: apply-timeline.png below
     # --8<-- [end:timeline]
     busy = result.tasks.query("executor == 'apply'").sort_values("start")

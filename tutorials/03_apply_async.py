@@ -27,12 +27,17 @@ def uneven_workload(n_samples: int = 600, estimator=None) -> Workload:
     return Workload(base.X, base.y, {"slow": model}, folds=folds)
 
 
-def main(n_samples: int = 600) -> dict[str, object]:
-    """Show completion order, fold ids, error_callback, and the silent loss."""
+def main(n_samples: int = 600, fail_below: int | None = None) -> dict[str, object]:
+    """Show completion order, fold ids, error_callback, and the silent loss.
+
+    The failing model refuses to fit on fewer than ``fail_below`` samples (by default a
+    tenth of ``n_samples``: fold 2 fails); ``fail_below=0`` makes every fold succeed.
+    """
+    fail_below = n_samples // 10 if fail_below is None else fail_below
+    # --8<-- [start:callbacks]
     workload = uneven_workload(n_samples)
     tasks = workload.tasks()
 
-    # --8<-- [start:callbacks]
     arrived = []  # (fold, result) in the order results arrive
     failures = []
 
@@ -63,7 +68,7 @@ def main(n_samples: int = 600) -> dict[str, object]:
     )
 
     # --8<-- [start:silent_loss]
-    failing = uneven_workload(n_samples, FailingClassifier(fail_below=n_samples // 10))
+    failing = uneven_workload(n_samples, FailingClassifier(fail_below=fail_below))
     collected = []
     with mp.Pool(processes=2) as pool:
         pending = [
@@ -75,6 +80,7 @@ def main(n_samples: int = 600) -> dict[str, object]:
         for handle in pending:
             handle.wait(timeout=60)
     print(f"callback only: {len(failing.tasks())} tasks, {len(collected)} results, no error")
+    print(f"in completion order: folds {[result.fold for result in collected]}")
     # --8<-- [end:silent_loss]
 
     # --8<-- [start:foldrace]
@@ -85,12 +91,16 @@ def main(n_samples: int = 600) -> dict[str, object]:
     except FoldTaskError as error:
         message = str(error)
         print(f"foldrace's apply_async raised: {message}")
+    else:
+        message = "every fold ran"
+        print(f"foldrace's apply_async: {message}")
     # --8<-- [end:foldrace]
     return {
         "completion_order": completion_order,
         "sorted": [r.fold for r in in_fold_order],
         "lost": len(failing.tasks()) - len(collected),
         "message": message,
+        "collected_order": [result.fold for result in collected],
     }
 
 

@@ -15,25 +15,34 @@ import multiprocessing as mp
 import time
 from functools import partial
 
-from foldrace import default_workload
+from foldrace import benchmark_fold, default_workload
 from foldrace.blog import benchmark_models
 from foldrace.dispatch import dispatch_cost
 from foldrace.schedule import pool_chunksize
 
 
 # %%
-def main(n_samples: int = 1000, n_trivial: int = 2000) -> dict[str, object]:
+def main(
+    n_samples: int = 1000, n_trivial: int = 2000, chunksize: int | None = None
+) -> dict[str, object]:
     """Pack arguments both ways, then measure what chunking saves on trivial tasks."""
+    # --8<-- [start:packing]
     workload = default_workload(n_samples=n_samples)
     X, y, folds = workload.X, workload.y, list(workload.folds)
 
-    # --8<-- [start:packing]
     with mp.Pool(processes=2) as pool:
         mapped = pool.map(partial(benchmark_models, X, y), folds)  # f(X, y, fold)
         starmapped = pool.starmap(benchmark_models, [(X, y, fold) for fold in folds])
     # --8<-- [end:packing]
     assert mapped == starmapped  # same calls, same results, in fold order
     print(f"map and starmap agree: {mapped == starmapped}")
+
+    # --8<-- [start:who]
+    with mp.Pool(processes=2) as pool:  # which worker ran each fold, in chunks of `chunksize`
+        ran = pool.map(partial(benchmark_fold, *workload.common_args), workload.tasks(), chunksize)
+    pids = {result.pid for result in ran}
+    print(f"map, chunksize={chunksize}: {len(ran)} folds ran in {len(pids)} worker process(es)")
+    # --8<-- [end:who]
 
     # --8<-- [start:chunks]
     for n_tasks in (3, 100, n_trivial):
@@ -44,10 +53,11 @@ def main(n_samples: int = 1000, n_trivial: int = 2000) -> dict[str, object]:
     start = time.perf_counter()
     cost = dispatch_cost(["map", "starmap"], n_tasks=n_trivial, workers=2, repeats=3)
     per_task = cost.groupby(["executor", "variant"])["us_per_task"].median()
-    print(per_task.round(1).to_string())
+    print(f"dispatch cost of {n_trivial} trivial tasks, µs per task (median of 3):")
+    print(per_task.round(1).unstack("variant").to_string())
     # --8<-- [end:dispatch]
     print(f"measured in {time.perf_counter() - start:.1f} s")
-    return {"agree": mapped == starmapped, "per_task": per_task.to_dict()}
+    return {"agree": mapped == starmapped, "per_task": per_task.to_dict(), "processes": len(pids)}
 
 
 # %%

@@ -5,7 +5,8 @@
 # `cross_validate(n_jobs=w)`, `joblib.Parallel`) with pytest-benchmark and fails if any
 # score differs from serial. Here a small slice of it runs and is plotted.
 #
-# Run inside a clone of foldrace: `python tutorials/06_benchmarks.py [OUT_DIR]`
+# Run inside a clone of foldrace: `python tutorials/06_benchmarks.py [OUT_DIR] [WORKERS]`
+# (worker counts such as `1,2,4`; by default `1,2`)
 
 # %%
 from __future__ import annotations
@@ -30,12 +31,19 @@ def repository_root() -> Path:
     raise SystemExit("tutorial 06 runs the benchmarks in benchmarks/: run it inside a clone")
 
 
-def main(out: str = TUTORIAL_OUT, rounds: int = 3) -> dict:
-    """Benchmark serial, starmap and the blog's loop on the seed workload; plot the JSON."""
+def main(out: str = TUTORIAL_OUT, workers: str = "1,2", rounds: int = 3) -> dict:
+    """Benchmark serial, starmap and the blog's loop on the seed workload; plot the JSON.
+
+    ``workers`` is the worker counts to benchmark, as ``FOLDRACE_BENCH_WORKERS`` takes them.
+    """
     Path(out).mkdir(parents=True, exist_ok=True)
     json_path = Path(out).resolve() / "bench.json"
     # --8<-- [start:run]
-    env = os.environ | {"FOLDRACE_BENCH_SIZES": "seed", "FOLDRACE_BENCH_ROUNDS": str(rounds)}
+    env = os.environ | {
+        "FOLDRACE_BENCH_SIZES": "seed",
+        "FOLDRACE_BENCH_ROUNDS": str(rounds),
+        "FOLDRACE_BENCH_WORKERS": workers,
+    }
     command = [
         sys.executable,
         "-m",
@@ -71,4 +79,4 @@ def main(out: str = TUTORIAL_OUT, rounds: int = 3) -> dict:
 
 # %%
 if __name__ == "__main__":
-    main(*script_arguments()[:1])
+    main(*script_arguments()[:2])
