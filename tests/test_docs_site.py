@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -62,6 +63,28 @@ def test_site_builds_strictly_with_included_code(site):
 
     for name in EXECUTORS:  # the table is generated from the registry
         assert f"<code>{name}</code>" in table
+
+
+def test_the_choose_page_links_its_answers_to_the_tutorials_that_measure_them(site):
+    page = site / "how-to" / "choose" / "index.html"
+    html = page.read_text()
+    article = html.split("<article", 1)[1].split("</article>", 1)[0]  # the page, not the nav
+    here = "http://site/how-to/choose/"
+    tutorials: set[str] = set()
+    broken: list[str] = []
+    for href in re.findall(r'<a [^>]*href="([^"]+)"', article):
+        target = urlparse(urljoin(here, href))
+        if target.netloc != "site":
+            continue
+        file = site / target.path.lstrip("/")
+        file = file / "index.html" if target.path.endswith("/") else file
+        anchor = f'id="{target.fragment}"'
+        if not file.is_file() or (target.fragment and anchor not in file.read_text()):
+            broken.append(href)
+        elif target.path.startswith("/tutorials/"):
+            tutorials.add(target.path)
+    assert not broken, broken  # mkdocs --strict does not check anchors
+    assert len(tutorials) >= 6, sorted(tutorials)
 
 
 @pytest.fixture(scope="module")
