@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from foldrace.cli import ExitCode, main
@@ -795,7 +796,7 @@ BAD_FIELDS = [
 ]
 
 
-@pytest.mark.parametrize("command", ["plot", "timeline"])
+@pytest.mark.parametrize("command", ["plot", "timeline", "whatif"])
 @pytest.mark.parametrize(("change", "message"), BAD_FIELDS)
 def test_wrongly_typed_results_fields_exit_2_naming_field_and_file(
     tiny, tmp_path, capsys, command, change, message
@@ -809,7 +810,7 @@ def test_wrongly_typed_results_fields_exit_2_naming_field_and_file(
     assert not (tmp_path / "figures").exists()
 
 
-@pytest.mark.parametrize("command", ["plot", "timeline"])
+@pytest.mark.parametrize("command", ["plot", "timeline", "whatif"])
 def test_a_run_interrupted_before_any_timed_run_exits_2(tiny, tmp_path, capsys, command):
     from foldrace import RaceResult
 
@@ -817,12 +818,41 @@ def test_a_run_interrupted_before_any_timed_run_exits_2(tiny, tmp_path, capsys, 
     path = empty.write(tmp_path / "run")["results"]
     assert main([command, str(path), "--out", str(tmp_path / "figures")]) == ExitCode.BAD_INPUT
     err = capsys.readouterr().err
-    verb = "plot" if command == "plot" else "draw"
+    verb = {"plot": "plot", "timeline": "draw", "whatif": "predict from"}[command]
     assert err.strip() == (
         f"foldrace {command}: error: no timed runs to {verb} in '{path}' (the run was "
         "interrupted before any finished)"
     )
     assert not (tmp_path / "figures").exists()
+
+
+def test_whatif_predicts_at_more_workers_and_writes_its_set(tiny, tmp_path, capsys):
+    path = tiny.write(tmp_path / "run")["results"]
+    out = tmp_path / "w"
+    argv = ["whatif", str(path), "--workers", "1", "2", "16", "--out", str(out)]
+    assert main(argv) == ExitCode.OK
+    printed = capsys.readouterr().out
+    assert "Predicted speedup (a CPU per worker)" in printed
+    assert sorted(p.name for p in out.iterdir()) == ["whatif.csv", "whatif.png", "whatif.svg"]
+    table = pd.read_csv(out / "whatif.csv")
+    assert sorted(table["workers"]) == [1, 2, 16]
+    assert table.loc[table["workers"] == 1, "measured"].notna().all()  # the race's own point
+    assert table.loc[table["workers"] > 1, "measured"].isna().all()  # raced at 1 only
+    assert main([*argv, "--cpus", "2"]) == ExitCode.OK
+    shared = pd.read_csv(out / "whatif.csv")
+    assert (shared["predicted"] <= 2 + 1e-9).all()
+    assert "(2 CPUs shared)" in capsys.readouterr().out
+
+
+def test_whatif_without_any_executor_at_one_worker_exits_2(small_workload, tmp_path, capsys):
+    from foldrace import race
+
+    two = race(small_workload, ["map"], [2], repeats=1, warmup=0)
+    path = two.write(tmp_path / "run")["results"]
+    argv = ["whatif", str(path), "--out", str(tmp_path / "w")]
+    assert main(argv) == ExitCode.BAD_INPUT
+    assert "needs serial and each executor measured at 1 worker" in capsys.readouterr().err
+    assert not (tmp_path / "w").exists()
 
 
 def test_timeline_at_a_worker_count_not_raced_creates_no_folder(tiny, tmp_path, capsys):

@@ -6,6 +6,7 @@ import pytest
 
 from foldrace import InputError, RaceResult, plot_speedup, race
 from foldrace.plots import bar_figure, save_figure, write_figure
+from foldrace.whatif import plot_whatif, predicted_curves
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +140,41 @@ def test_a_result_shows_itself_briefly_and_as_a_table_in_a_notebook(result):
     assert html.count("<tr") == 1 + 5  # the header and one row per cell
     assert "starmap" in html
     assert "identical" in html.lower()
+
+
+def test_what_if_curves_stay_under_their_limits_and_plateau_past_the_task_count(result):
+    curves = predicted_curves(result, workers=(1, 2, 3, 4, 8, 64))
+    assert set(curves["executor"]) == {"apply", "starmap"}  # serial is the reference
+    assert (curves["predicted"] <= curves["bound"] + 1e-9).all()  # costs only lengthen tasks
+    assert (curves["predicted"] <= curves["workers"] + 1e-9).all()
+    apply = curves[curves["executor"] == "apply"]
+    assert (apply["predicted"] <= 1 + 1e-9).all()  # one task at a time, at any worker count
+    starmap = curves[curves["executor"] == "starmap"].set_index("workers")["predicted"]
+    assert starmap[64] == starmap[3]  # 3 tasks: a fourth worker has nothing to do
+    measured = curves.dropna(subset=["measured"])
+    assert set(measured["workers"]) == {1, 2}  # the race's own points, beside the predictions
+    shared = predicted_curves(result, workers=(1, 2, 3, 4), cpus=2)
+    assert (shared["predicted"] <= 2 + 1e-9).all()  # 2 CPUs shared: never more than 2x
+
+
+@pytest.mark.filterwarnings("ignore:.*look disturbed:RuntimeWarning")
+def test_what_if_refuses_bad_counts_and_skips_thread_pools(result, small_workload):
+    with pytest.raises(ValueError, match="at least 1"):
+        predicted_curves(result, workers=(0, 2))
+    with pytest.raises(ValueError, match="cpus must be at least 1"):
+        predicted_curves(result, cpus=0)
+    threads = race(small_workload, ["starmap/thread"], [1], repeats=1, warmup=0)
+    assert predicted_curves(threads).empty  # the model knows nothing of the GIL
+
+
+def test_what_if_figure_draws_coinciding_predictions_once_and_the_measured_points(result):
+    fig = plot_whatif(result, workers=(1, 2, 4, 8))
+    (ax,) = fig.axes
+    labels = [line.get_label() for line in ax.get_lines()]
+    predicted = [label for label in labels if label.endswith("(predicted)")]
+    assert len(predicted) == len(set(predicted))
+    assert any(label.startswith("apply") for label in predicted)
+    assert {"apply (measured)", "starmap (measured)", "granularity bound"} <= set(labels)
+    dashed = [line for line in ax.get_lines() if line.get_label().endswith("(predicted)")]
+    assert all(line.get_linestyle() == "--" for line in dashed)
+    assert "predicted" in fig._suptitle.get_text()

@@ -396,6 +396,35 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, help="directory for the figure (default: beside the JSON)"
     )
 
+    whatif = commands.add_parser(
+        "whatif",
+        help="predict each executor's speedup at more workers from a results.json (the "
+        "schedule model fed with the measured task times and costs per task)",
+    )
+    whatif.add_argument(
+        "results",
+        type=Path,
+        help="a results.json written by 'foldrace run', its run folder, or the --out folder "
+        "(its latest complete run)",
+    )
+    whatif.add_argument(
+        "--workers",
+        type=_workers,
+        nargs="+",
+        help="worker counts to predict at (default: 1 to 64)",
+    )
+    whatif.add_argument(
+        "--cpus",
+        type=_workers,
+        help="CPUs the workers share, to compare with a run that had more workers than CPUs "
+        "(default: a CPU per worker)",
+    )
+    whatif.add_argument(
+        "--out",
+        type=Path,
+        help="directory for whatif.csv and the figure (default: beside the JSON)",
+    )
+
     dispatch = commands.add_parser(
         "dispatch", help="measure per-task dispatch cost and pool start-up, draw bar charts"
     )
@@ -717,6 +746,37 @@ def _timeline(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _whatif(args: argparse.Namespace) -> int:
+    from foldrace.files import atomic_files, atomic_write
+    from foldrace.plots import save_figure
+    from foldrace.whatif import WHATIF_WORKERS, plot_whatif, predicted_curves
+
+    file, result = _read_runs(args.results, "predict from")
+    workers = args.workers or WHATIF_WORKERS
+    curves = predicted_curves(result, workers, args.cpus)
+    if curves.empty:
+        raise InputError(
+            f"nothing to predict from {str(file)!r}: the what-if needs serial and each "
+            "executor measured at 1 worker"
+        )
+    shown = curves.assign(
+        predicted=curves["predicted"].map("{:.2f}×".format),
+        measured=curves["measured"].map(lambda v: "" if v != v else f"{v:.2f}×"),
+        bound=curves["bound"].map("{:.2f}×".format),
+        cost=(curves["cost_per_task_s"] * 1000).map("{:.1f}".format),
+    )[["granularity", "executor", "workers", "cost", "predicted", "measured", "bound"]]
+    where = f"{args.cpus} CPUs shared" if args.cpus else "a CPU per worker"
+    print(f"Predicted speedup ({where}); cost: ms per task over serial, measured at 1 worker")
+    print(aligned(shown))
+    out = prepare_out_dir(args.out if args.out is not None else file.parent)
+    with atomic_files() as files:
+        paths = [out / "whatif.csv"]
+        atomic_write(paths[0], functools.partial(curves.to_csv, index=False), files=files)
+        paths += save_figure(plot_whatif(result, workers, args.cpus), out / "whatif", files)
+    print(f"\nWrote {', '.join(map(str, paths))}")
+    return ExitCode.OK
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     from foldrace.dispatch import dispatch_cost, dispatch_figure, startup_cost, variants
     from foldrace.files import atomic_files, atomic_write
@@ -805,6 +865,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": _run,
         "plot": _plot,
         "timeline": _timeline,
+        "whatif": _whatif,
         "dispatch": _dispatch,
         "executors": _executors,
     }
