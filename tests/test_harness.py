@@ -384,3 +384,14 @@ def test_chunk_sizes_are_raced_recorded_and_predicted(custom_workload):
         predicted_speedup("chunked", durations, 2, 4)
     )
     assert result.check().identical
+
+
+def test_all_stands_for_every_standard_configuration_from_python_as_on_the_command_line():
+    from foldrace.executors import standard_specs
+    from foldrace.harness import plan
+
+    cells = plan(["all", "map/chunksize=1"], [2])
+    labels = [spec.label for spec, _ in cells]
+    standard = [spec.label for spec in standard_specs()]
+    assert labels == [*standard, "map/chunksize=1"]  # serial first, nothing twice
+    assert {"starmap/thread", "joblib", "gridsearch"} <= set(labels)

@@ -19,8 +19,10 @@ TUTORIALS = ROOT / "tutorials"
 NOTEBOOKS = load_script(ROOT / "docs" / "notebooks.py", "docs_notebooks")
 
 
-def run(name: str, tmp_path: Path, cwd: Path | None = None, **arguments) -> dict:
-    """Run tutorial ``name`` as its notebook, ``main(**arguments)`` in place of its guard.
+def run(
+    name: str, tmp_path: Path, cwd: Path | None = None, call: str = "main", **arguments
+) -> dict:
+    """Run tutorial ``name`` as its notebook, ``call(**arguments)`` in place of its guard.
 
     The kernel starts in ``cwd`` (by default ``tmp_path``). Returns what ``main`` returned,
     pickled by the kernel into ``tmp_path``.
@@ -33,7 +35,7 @@ def run(name: str, tmp_path: Path, cwd: Path | None = None, **arguments) -> dict
         [
             "import pickle, sys",
             f"assert sys.prefix == {sys.prefix!r}  # the kernel runs this environment's Python",
-            f"facts = main(**{arguments!r})",
+            f"facts = {call}(**{arguments!r})",
             f"with open({str(facts)!r}, 'wb') as handle:",
             "    pickle.dump(facts, handle)",
         ]
@@ -106,6 +108,7 @@ def test_05_race_has_identical_scores(tmp_path):
     facts = run("05_race", tmp_path, out=str(tmp_path), n_samples=300, repeats=1)
     assert facts["identical"] is True
     assert (tmp_path / "race-speedup.png").stat().st_size > 0
+    assert (tmp_path / "race-whatif.png").stat().st_size > 0
     assert (tmp_path / "race-results" / "results.json").exists()
 
 
@@ -183,6 +186,17 @@ def test_07_faults_are_reported_not_hidden(tmp_path):
     assert "after the 0.5 s timeout" in facts["timeout"]
     assert facts["identical"] is False
     assert "cannot be pickled" in facts["pickle"]
+
+
+def test_07_try_it_every_executor_names_its_dead_worker(tmp_path):
+    reports = run("07_faults", tmp_path, call="every_executor", how="kill")
+    for label, report in reports.items():
+        if "/thread" in label:
+            assert report.startswith("skipped"), label
+        else:
+            assert f"executor '{label}' (workers=2) failed" in report, report
+            assert "killed by signal 9" in report, report
+    assert {"starmap", "submit", "joblib", "gridsearch"} <= set(reports)
 
 
 @pytest.mark.parametrize("start_method", ["spawn"])

@@ -16,6 +16,7 @@ from pathlib import Path
 from foldrace import default_workload, plot_speedup, race
 from foldrace.plots import TUTORIAL_OUT, write_figure
 from foldrace.scripts import script_arguments
+from foldrace.whatif import plot_whatif
 
 
 # %%
@@ -38,6 +39,11 @@ def main(out: str = TUTORIAL_OUT, n_samples: int = 1000, repeats: int = 3) -> di
     write_figure(plot_speedup(result), out, "race-speedup")  # PNG and SVG
     result.write(Path(out) / "race-results")  # CSV tables and results.json
     # --8<-- [end:plot]
+
+    # --8<-- [start:whatif]
+    whatif = plot_whatif(result)  # the schedule model, fed with this race's measurements
+    write_figure(whatif, out, "race-whatif")  # predicted to 64 workers, dashed
+    # --8<-- [end:whatif]
     return {"identical": check.identical, "summary": summary}
 
 

@@ -16,17 +16,40 @@ import os
 import time
 
 from foldrace import InputError, RaceError, Workload, benchmark_fold, race
+from foldrace.executors import standard_specs
+from foldrace.keys import REFERENCE
 from foldrace.testing import CrashingClassifier, NoisyClassifier, SlowClassifier, uneven_folds
 from foldrace.workload import default_workload
 
 
 # %%
-def crashing_workload(n_samples: int = 300) -> Workload:
-    """Fold 0's worker dies at once (``os._exit``); this process is spared."""
+def crashing_workload(n_samples: int = 300, how: str = "exit") -> Workload:
+    """Fold 0's worker dies at once (``how``: ``os._exit`` or SIGKILL); this process is spared."""
     base = default_workload(n_samples=n_samples)
     folds = uneven_folds(n_samples, train_sizes=(40, 200, 100), test_size=20)
-    crashing = CrashingClassifier(crash_below=41, how="exit", spare_pid=os.getpid())
+    crashing = CrashingClassifier(crash_below=41, how=how, spare_pid=os.getpid())
     return Workload(base.X, base.y, {"m": crashing}, folds=folds)
+
+
+def every_executor(how: str = "kill", n_samples: int = 300) -> dict[str, str]:
+    """Try it: race the crashing model on every strategy, one line per executor."""
+    workload = crashing_workload(n_samples, how)
+    reports = {}
+    # --8<-- [start:every]
+    for spec in standard_specs():
+        if spec.label == REFERENCE:
+            continue  # serial runs in this process, which the model spares
+        if spec.backend == "thread":  # a thread cannot die alone: its crash would end this process
+            reports[spec.label] = "skipped: it would run the crash in this process"
+        else:
+            try:
+                race(workload, executors=[spec.label], workers=[2], repeats=1, warmup=0)
+                reports[spec.label] = "no error (nothing died?)"
+            except RaceError as error:  # one error per executor, then on to the next
+                reports[spec.label] = str(error)
+        print(f"{spec.label}: {reports[spec.label]}")
+    # --8<-- [end:every]
+    return reports
 
 
 def main(n_samples: int = 300, patience: float = 3.0) -> dict[str, object]:

@@ -31,8 +31,8 @@ from foldrace.executors import (
     DEFAULT_START_METHOD,
     check_timeout,
     check_workers,
+    executor_labels,
     executor_table,
-    standard_specs,
     threads_left_behind,
 )
 from foldrace.executors.options import check_count
@@ -576,7 +576,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         result = race(
             workload,
-            _executor_labels(args.executors),
+            _labels(args.executors),
             args.workers,
             args.repeats,
             granularity=args.granularity,
@@ -785,7 +785,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     check_out_dir(args.out)
     started = time.perf_counter()
-    labels = _executor_labels(args.executors)
+    labels = _labels(args.executors)
     chosen = variants(labels)
     runs = len(chosen) * (args.repeats + 1)
     print(
@@ -819,12 +819,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def _executor_labels(names: Sequence[str] | None) -> Sequence[str] | None:
+def _labels(names: Sequence[str] | None) -> list[str] | None:
     """The ``--executors`` values, with ``all`` standing for every standard configuration."""
-    if names is None or "all" not in names:
-        return names
-    labels = [spec.label for spec in standard_specs()]
-    return list(dict.fromkeys(labels + [n for n in names if n != "all"]))
+    return None if names is None else executor_labels(names)
 
 
 def _executors(args: argparse.Namespace) -> int:

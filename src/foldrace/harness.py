@@ -48,6 +48,7 @@ from foldrace.executors import (
     ExecutorSpec,
     RunOptions,
     check_workers,
+    executor_labels,
     expand_specs,
     parse_spec,
     usable_cpus,
@@ -128,17 +129,18 @@ def plan(
 ) -> list[tuple[ExecutorSpec, int]]:
     """The (executor configuration, workers) cells of a race, serial first, checked.
 
-    ``executors`` are labels (``"map"``, ``"map/thread"``, ...; the blog's five if
-    omitted); ``backends``, ``start_method`` and ``data_passing`` give values for the axes
-    the labels leave open (see :func:`~foldrace.executors.labels.expand_specs`). Each may be
-    one value or any iterable of them (read once).
+    ``executors`` are labels (``"map"``, ``"map/thread"``, ...; ``"all"`` for every
+    strategy on every local backend; the blog's five if omitted); ``backends``,
+    ``start_method`` and ``data_passing`` give values for the axes the labels leave open
+    (see :func:`~foldrace.executors.labels.expand_specs`). Each may be one value or any
+    iterable of them (read once).
 
     Raises
     ------
     InputError
         For an unknown executor or option, or a bad worker count.
     """
-    names = list(BLOG_STRATEGIES if executors is None else executors)
+    names = executor_labels(BLOG_STRATEGIES if executors is None else executors)
     if not names:
         raise InputError("executors: name at least one")
     specs = expand_specs(
@@ -434,8 +436,9 @@ def race(
         What to cross-validate; :func:`~foldrace.workload.default_workload` if omitted.
     executors : iterable of str, optional
         Executor labels: a registry name (``"map"``) optionally followed by options
-        (``"map/thread"``, ``"starmap/spawn/shared"``); the blog's five strategies if
-        omitted. ``serial`` is always added.
+        (``"map/thread"``, ``"starmap/spawn/shared"``), or ``"all"``: every strategy on
+        every local backend, as ``foldrace run --executors all``; the blog's five
+        strategies if omitted. ``serial`` is always added.
     workers : iterable of int, optional
         Worker counts; 1 up to the usable CPUs if omitted.
     repeats : int

@@ -17,7 +17,13 @@ from __future__ import annotations
 from foldrace.executors.backends import BACKENDS, CLUSTER_BACKENDS, LOCAL_BACKENDS
 from foldrace.executors.backends.thread import threads_left_behind
 from foldrace.executors.base import Executor
-from foldrace.executors.labels import cluster_specs, expand_specs, parse_spec, standard_specs
+from foldrace.executors.labels import (
+    cluster_specs,
+    executor_labels,
+    expand_specs,
+    parse_spec,
+    standard_specs,
+)
 from foldrace.executors.options import (
     DATA_MODES,
     DEFAULT_START_METHOD,
@@ -54,6 +60,7 @@ __all__ = [
     "check_timeout",
     "check_workers",
     "cluster_specs",
+    "executor_labels",
     "executor_names",
     "executor_table",
     "expand_specs",

@@ -19,7 +19,14 @@ from foldrace.executors.registry import EXECUTORS, get_executor
 from foldrace.executors.spec import ExecutorSpec, data_modes_of, takes_chunks
 from foldrace.schedule import ORDERS
 
-__all__ = ["cluster_specs", "expand_specs", "parse_spec", "standard_specs"]
+__all__ = [
+    "ALL",
+    "cluster_specs",
+    "executor_labels",
+    "expand_specs",
+    "parse_spec",
+    "standard_specs",
+]
 
 
 def _axis_values() -> dict[str, tuple[str, ...]]:
@@ -203,6 +210,25 @@ def expand_specs(
         for spec in kept:
             specs.setdefault(spec.label, spec)
     return list(specs.values())
+
+
+ALL = "all"
+"""The executor name that stands for every strategy on every local backend."""
+
+
+def executor_labels(names: Iterable[str]) -> list[str]:
+    """``names`` with :data:`ALL` replaced by every standard label (serial first), no repeats.
+
+    Examples
+    --------
+    >>> executor_labels(["all"])[:3]
+    ['serial', 'apply', 'apply/thread']
+    """
+    given = list(names)
+    if ALL not in given:
+        return given
+    standard = [spec.label for spec in standard_specs()]
+    return list(dict.fromkeys(standard + [name for name in given if name != ALL]))
 
 
 def standard_specs() -> list[ExecutorSpec]:
