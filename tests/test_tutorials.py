@@ -255,6 +255,22 @@ def test_10_moving_data_measures_bytes_and_time_per_mode(tmp_path):
     assert (tmp_path / "data-passing.png").stat().st_size > 0
 
 
+def test_10_try_it_spawn_pickles_per_worker_and_shows_start_up(tmp_path):
+    table = run(
+        "10_moving_data",
+        tmp_path,
+        out=str(tmp_path),
+        sizes=(3000,),
+        repeats=1,
+        executors=("starmap", "starmap/spawn"),
+    )["table"].set_index("executor")
+    assert {"starmap/worker", "starmap/spawn/worker", "starmap/spawn/shared"} <= set(table.index)
+    assert table.loc["starmap/worker", "bytes per worker"] == 0  # fork: inherited
+    assert table.loc["starmap/spawn/worker", "bytes per worker"] > 3000 * 20 * 8  # X, pickled
+    assert 0 < table.loc["starmap/spawn/shared", "bytes per worker"] < 10_000  # handles only
+    assert (table["start-up s"] > 0).all()
+
+
 def test_11_oversubscription_races_with_and_without_the_limit(tmp_path):
     table = run("11_oversubscription", tmp_path, out=str(tmp_path), n_samples=600, repeats=1)[
         "table"
