@@ -235,6 +235,12 @@ def test_08_threads_race_every_strategy_on_processes_and_threads(tmp_path):
     assert (tmp_path / "threads-speedup.png").stat().st_size > 0
 
 
+def test_08_try_it_a_gradient_boosting_model_on_threads_and_processes(tmp_path):
+    facts = run("08_threads", tmp_path, out=str(tmp_path), n_samples=300, repeats=1, hgb=True)
+    assert facts["identical"] is True
+    assert {"starmap", "starmap/thread"} <= set(facts["speedup"])
+
+
 def test_09_start_methods_each_give_the_same_scores(tmp_path):
     facts = run("09_start_methods", tmp_path, out=str(tmp_path), n_samples=300, repeats=1)
     assert facts["identical"] is True

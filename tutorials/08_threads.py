@@ -15,16 +15,26 @@ from __future__ import annotations
 
 import os
 
-from foldrace import default_workload, plot_speedup, race
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from foldrace import Workload, default_workload, plot_speedup, race
 from foldrace.plots import TUTORIAL_OUT, write_figure
 from foldrace.scripts import script_arguments
 
 
 # %%
-def main(out: str = TUTORIAL_OUT, n_samples: int = 1000, repeats: int = 3) -> dict:
-    """Race starmap and submit on processes and on threads; print speedups and pids."""
+def main(
+    out: str = TUTORIAL_OUT, n_samples: int = 1000, repeats: int = 3, hgb: bool = False
+) -> dict:
+    """Race starmap and submit on processes and on threads; print speedups and pids.
+
+    ``hgb=True`` races a histogram gradient boosting model instead of the blog's two.
+    """
     # --8<-- [start:race]
     workload = default_workload(n_samples=n_samples)
+    if hgb:  # Try it: OpenMP code that releases the GIL, inside a Python loop
+        model = HistGradientBoostingClassifier(max_iter=50, random_state=0)
+        workload = Workload(workload.X, workload.y, {"hgb": model}, folds=workload.folds)
     result = race(
         workload,
         executors=["starmap", "submit", "apply_async"],
