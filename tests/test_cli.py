@@ -410,10 +410,37 @@ def test_run_with_both_granularities_and_a_timeline(tmp_path, capsys):
     assert "Granularity bound of 3 tasks per fold" in out
     assert "Granularity bound of 6 tasks per fold-model" in out
     assert any(line.startswith("starmap") and "fold x model" in line for line in out.splitlines())
-    for name in ("speedup.png", "timeline.png", "timeline.svg"):
+    timelines = [f"timeline-{g}.{f}" for g in ("fold", "fold-model") for f in ("png", "svg")]
+    for name in ("speedup.png", *timelines):  # a timeline per granularity, each its own file
         assert (latest(tmp_path) / name).stat().st_size > 0
+    assert not (latest(tmp_path) / "timeline.png").exists()
     assert main(["timeline", str(tmp_path), "--out", str(tmp_path / "t")]) == 0
-    assert (tmp_path / "t" / "timeline.png").read_bytes()[:4] == b"\x89PNG"
+    assert sorted(p.name for p in (tmp_path / "t").iterdir()) == sorted(timelines)
+    assert (tmp_path / "t" / "timeline-fold-model.png").read_bytes()[:4] == b"\x89PNG"
+    argv = ["timeline", str(tmp_path), "--granularity", "fold-model", "--out", str(tmp_path / "m")]
+    assert main(argv) == 0
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["timeline.png", "timeline.svg"]
+
+
+def test_timeline_draws_the_granularity_asked_for_and_refuses_one_not_raced(tiny, tmp_path, capsys):
+    from foldrace.cli import timeline_names
+
+    assert timeline_names(["fold"]) == {"timeline": "fold"}
+    assert timeline_names(["fold", "fold-model"]) == {
+        "timeline-fold": "fold", "timeline-fold-model": "fold-model",
+    }  # fmt: skip
+    path = tiny.write(tmp_path / "run")["results"]
+    argv = ["timeline", str(path), "--granularity", "fold", "--out", str(tmp_path / "f")]
+    assert main(argv) == ExitCode.OK
+    assert (tmp_path / "f" / "timeline.png").read_bytes()[:4] == b"\x89PNG"
+    capsys.readouterr()
+    figures = tmp_path / "figures"
+    argv = ["timeline", str(path), "--granularity", "fold-model", "--out", str(figures)]
+    assert main(argv) == ExitCode.BAD_INPUT
+    err = capsys.readouterr().err
+    assert "no run per fold-model (raced: fold)" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not figures.exists()
 
 
 def _csv(tmp_path, table) -> str:

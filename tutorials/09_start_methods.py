@@ -39,10 +39,13 @@ def main(out: str = TUTORIAL_OUT, n_samples: int = 1000, repeats: int = 3) -> di
     # --8<-- [end:race]
 
     startup = table.drop(index="serial").reset_index()
+    configs = result.meta["configs"]  # each bar says its start method: "fork: starmap"
+    bars = startup.assign(bar=[f"{configs[e]['start_method']}: {e}" for e in startup["executor"]])
     fig = bar_figure(
-        startup,
+        bars,
         value="startup_s",
-        label="executor",
+        label="bar",
+        colour_by="executor",
         title="Pool start-up until every worker is ready, 2 workers",
         xlabel="ms (median)",
         fmt="{:.0f} ms",

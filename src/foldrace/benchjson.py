@@ -197,7 +197,7 @@ def benchmark_figure(runs: list[BenchmarkRun]) -> Figure:
     """Speedup curves from one or more benchmark runs, side by side.
 
     One column per run (two files: two machines, or before and after); one row per
-    workload and task granularity.
+    workload and task granularity, each panel's legend to its right.
     """
     from foldrace.plots import draw_speedup
 
@@ -207,7 +207,7 @@ def benchmark_figure(runs: list[BenchmarkRun]) -> Figure:
             (w, g) for s in summaries for w, g in zip(s["workload"], s["granularity"], strict=True)
         )
     )
-    fig = Figure(figsize=(7.5 * len(runs), 4.6 * len(panels)), layout="constrained")
+    fig = Figure(figsize=(10.5 * len(runs), 4.6 * len(panels)), layout="constrained")
     axes = fig.subplots(len(panels), len(runs), squeeze=False, sharey="row")
     for col, (run, summary) in enumerate(zip(runs, summaries, strict=True)):
         for row, (workload, granularity) in enumerate(panels):
@@ -218,7 +218,7 @@ def benchmark_figure(runs: list[BenchmarkRun]) -> Figure:
             if cells.empty:
                 ax.set_axis_off()
                 continue
-            draw_speedup(ax, cells, cpus=run.machine.get("usable_cpus"))
+            draw_speedup(ax, cells, cpus=run.machine.get("usable_cpus"), legend="right")
             samples = int(cells["n_samples"].iloc[0])
             ax.set_title(
                 f"{run.label}: {workload} ({samples} samples), one task per "
@@ -229,5 +229,5 @@ def benchmark_figure(runs: list[BenchmarkRun]) -> Figure:
     caption = "Whole calls, pool start-up included; median, band from fastest to slowest round. "
     caption += " | ".join(machines)
     fig.suptitle("Speedup over serial, from pytest-benchmark")
-    fig.supxlabel("\n".join(textwrap.wrap(caption, 110 * len(runs))), fontsize=8, color="0.3")
+    fig.supxlabel("\n".join(textwrap.wrap(caption, 150 * len(runs))), fontsize=8, color="0.3")
     return fig

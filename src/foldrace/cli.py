@@ -354,7 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--timeline",
         action="store_true",
-        help="also draw each executor's worker timeline (timeline.png, timeline.svg)",
+        help="also draw each executor's worker timeline (timeline.png, timeline.svg; with "
+        "several granularities one per granularity, timeline-fold.png, ...)",
     )
 
     plot = commands.add_parser(
@@ -392,6 +393,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(its latest complete run)",
     )
     timeline.add_argument("--workers", type=_workers, help="worker count to show (default: most)")
+    timeline.add_argument(
+        "--granularity",
+        nargs="+",
+        choices=GRANULARITIES,
+        help="the task granularities to draw, one figure each (default: every one raced)",
+    )
     timeline.add_argument(
         "--out", type=Path, help="directory for the figure (default: beside the JSON)"
     )
@@ -647,7 +654,9 @@ def _save_run(
             paths += save_figure(plot_speedup(result), folder / "speedup")
             paths += save_figure(plot_accounting(result), folder / "accounting")
             if timeline:
-                paths += save_figure(plot_timeline(result), folder / "timeline")
+                for stem, granularity in timeline_names(result.granularities).items():
+                    fig = plot_timeline(result, granularity=granularity)
+                    paths += save_figure(fig, folder / stem)
         names.extend(path.name for path in paths)
 
     with deferred():  # a stop signal waits until the run's files are all written
@@ -735,13 +744,37 @@ def _plot_benchmarks(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def timeline_names(granularities: Sequence[str]) -> dict[str, str]:
+    """The file stem for each granularity's timeline: ``timeline`` for a single one,
+    ``timeline-fold``, ``timeline-fold-model``, ... for several."""
+    chosen = list(dict.fromkeys(granularities))
+    if len(chosen) == 1:
+        return {"timeline": chosen[0]}
+    return {f"timeline-{granularity}": granularity for granularity in chosen}
+
+
 def _timeline(args: argparse.Namespace) -> int:
+    from foldrace.files import atomic_files
     from foldrace.plots import plot_timeline, save_figure
 
     file, result = _read_runs(args.results, "draw")
-    fig = plot_timeline(result, workers=args.workers)
+    wanted = args.granularity or result.granularities
+    missing = [g for g in wanted if g not in result.granularities]
+    if missing:
+        raise InputError(
+            f"these results hold no run per {', '.join(missing)} (raced: "
+            f"{', '.join(result.granularities)})"
+        )
+    figures = {
+        stem: plot_timeline(result, workers=args.workers, granularity=granularity)
+        for stem, granularity in timeline_names(wanted).items()
+    }
     out = prepare_out_dir(args.out if args.out is not None else file.parent)
-    for path in save_figure(fig, out / "timeline"):
+    with atomic_files() as files:  # every timeline replaces the earlier ones, or none does
+        written = [
+            path for stem, fig in figures.items() for path in save_figure(fig, out / stem, files)
+        ]
+    for path in written:
         print(f"Wrote {path}")
     return ExitCode.OK
 

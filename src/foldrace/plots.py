@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import math
 import os
 import textwrap
@@ -95,8 +96,18 @@ def executor_colour(name: str) -> str:
     return to_hex(colormaps["Dark2"](index % 8))
 
 
-def draw_speedup(ax: Axes, summary: pd.DataFrame, *, cpus: int | None = None) -> None:
+def draw_speedup(
+    ax: Axes,
+    summary: pd.DataFrame,
+    *,
+    cpus: int | None = None,
+    legend: str | None = "right",
+) -> None:
     """Draw speedup curves, predictions, the ideal and the granularity bound onto ``ax``.
+
+    Predictions (crosses) that coincide are spread sideways around their worker count, so
+    each executor's colour shows. Thread pools get none: the schedule rule knows the tasks'
+    serial times, not how long each holds the GIL, so it would predict them as processes.
 
     Parameters
     ----------
@@ -108,6 +119,10 @@ def draw_speedup(ax: Axes, summary: pd.DataFrame, *, cpus: int | None = None) ->
         makes them).
     cpus : int, optional
         Where to mark the machine's CPU count.
+    legend : {"right", "below", "best"} or None
+        Where the legend goes: outside the axes, to their right or below them, so it never
+        covers a curve; ``"best"`` inside, where matplotlib finds it covers least (for
+        axes in someone else's figure); None for no legend.
     """
     workers = sorted(summary["workers"].unique())
     top = max([*workers, cpus or 1])
@@ -141,8 +156,11 @@ def draw_speedup(ax: Axes, summary: pd.DataFrame, *, cpus: int | None = None) ->
             textcoords="offset points",
             ha="right",
             fontsize=9,
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
+            zorder=5.5,  # over the ideal line, under the crosses
         )
-    predicted_shown = disturbed_shown = False
+    disturbed_shown = threads_skipped = False
+    crosses: list[tuple[float, float, str]] = []
     for key, cell in summary[summary["executor"] != REFERENCE].groupby(
         ["granularity", "executor"], sort=False
     ):
@@ -182,19 +200,20 @@ def draw_speedup(ax: Axes, summary: pd.DataFrame, *, cpus: int | None = None) ->
                 zorder=5,
             )
             disturbed_shown = True
-        if cell["predicted"].notna().any():
-            ax.plot(
-                cell["workers"],
-                cell["predicted"],
-                ls="none",
-                marker="x",
-                ms=9,
-                mew=2,
-                color=line.get_color(),
-                zorder=4,
-            )
-            predicted_shown = True
-    if predicted_shown:
+        predicted = cell[cell["predicted"].notna()]
+        if on_threads(name):
+            threads_skipped = threads_skipped or not predicted.empty
+        else:
+            colour = to_hex(line.get_color())
+            crosses += [
+                (float(w), float(p), colour)
+                for w, p in zip(predicted["workers"], predicted["predicted"], strict=True)
+            ]
+    top_y = top * 1.08
+    for x, y, colour in _spread(crosses, workers, top_y, xspan=top - 0.6):
+        ax.plot([x], [y], ls="none", marker="x", ms=9, mew=2, color=colour, zorder=6)
+    if crosses:
+        note = "\n(none for threads: it cannot know the GIL)" if threads_skipped else ""
         ax.plot(
             [],
             [],
@@ -203,7 +222,7 @@ def draw_speedup(ax: Axes, summary: pd.DataFrame, *, cpus: int | None = None) ->
             ms=9,
             mew=2,
             color="0.3",
-            label="predicted by each schedule rule",
+            label=f"predicted by each schedule rule{note}",
         )
     if disturbed_shown:
         ax.plot(
@@ -230,32 +249,74 @@ def draw_speedup(ax: Axes, summary: pd.DataFrame, *, cpus: int | None = None) ->
             fontsize=9,
         )
     ax.set_xlim(0.8, top + 0.2)
-    ax.set_ylim(0, top * 1.08)
+    ax.set_ylim(0, top_y)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("workers")
     ax.set_ylabel("speedup over serial (×)")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize=8)
+    if legend == "right":
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, borderaxespad=0)
+    elif legend == "below":
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=8, ncols=2)
+    elif legend == "best":
+        ax.legend(loc="best", fontsize=7)
+    elif legend is not None:
+        raise ValueError(f"legend must be 'right', 'below', 'best' or None, got {legend!r}")
+
+
+def on_threads(name: str) -> bool:
+    """Whether the executor labelled ``name`` runs its tasks on threads (``map/thread``)."""
+    return "thread" in name.split("/")[1:]
+
+
+CROSS_STEP = 0.035
+"""Sideways step between coinciding predicted crosses, as a share of the x axis's span."""
+
+
+def _spread(
+    crosses: list[tuple[float, float, str]], workers: list[Any], height: float, xspan: float
+) -> list[tuple[float, float, str]]:
+    """Crosses at the same worker count and (nearly) the same value, spread sideways.
+
+    Values within 1.5% of the y axis's ``height`` count as the same; a group of ``n`` is
+    centred on its worker count, a step of :data:`CROSS_STEP` of ``xspan`` apart, narrower
+    where it would reach halfway to the next worker count.
+    """
+    gap = min((b - a for a, b in itertools.pairwise(workers)), default=1.0)
+    groups: list[list[tuple[float, float, str]]] = []
+    for cross in sorted(crosses, key=lambda c: (c[0], c[1])):
+        last = groups[-1][-1] if groups else None
+        if last is not None and last[0] == cross[0] and cross[1] - last[1] <= 0.015 * height:
+            groups[-1].append(cross)
+        else:
+            groups.append([cross])
+    order = {cross: i for i, cross in enumerate(crosses)}
+    spread = []
+    for group in groups:
+        group.sort(key=order.__getitem__)  # the legend's order, left to right
+        step = min(CROSS_STEP * xspan, 0.9 * gap / len(group))
+        middle = (len(group) - 1) / 2
+        spread += [(x + (i - middle) * step, y, c) for i, (x, y, c) in enumerate(group)]
+    return spread
 
 
 def speedup_figure(summary: pd.DataFrame, *, caption: str, cpus: int | None = None) -> Figure:
-    """Speedup curves with a caption: one panel per task granularity, side by side.
+    """Speedup curves with a caption: one panel per task granularity, one above the other.
 
-    See :func:`draw_speedup` for what each panel shows.
+    See :func:`draw_speedup` for what each panel shows; each panel's legend is to its right.
     """
     granularities = list(dict.fromkeys(summary["granularity"]))
-    fig = Figure(figsize=(8 if len(granularities) == 1 else 13, 5.4), layout="constrained")
-    axes = fig.subplots(1, len(granularities), sharey=True, squeeze=False)[0]
+    fig = Figure(figsize=(10.5, 0.9 + 4.5 * len(granularities)), layout="constrained")
+    axes = fig.subplots(len(granularities), 1, sharex=True, sharey=True, squeeze=False)[:, 0]
     for ax, granularity in zip(axes, granularities, strict=True):
         rows = summary[summary["granularity"] == granularity]
-        draw_speedup(ax, rows, cpus=cpus)
+        draw_speedup(ax, rows, cpus=cpus, legend="right")
         if len(granularities) > 1:
             n_tasks = int(rows["n_tasks"].iloc[0])
             ax.set_title(f"one task per {granularity.replace('-', ' and ')} ({n_tasks} tasks)")
+        ax.label_outer()  # "workers" under the lowest panel only
     fig.suptitle("Speedup over serial: median, band from fastest to slowest repeat")
-    fig.supxlabel(
-        "\n".join(textwrap.wrap(caption, 115 if len(axes) == 1 else 180)), fontsize=8, color="0.3"
-    )
+    fig.supxlabel("\n".join(textwrap.wrap(caption, 150)), fontsize=8, color="0.3")
     return fig
 
 
@@ -265,12 +326,45 @@ def _caption(result: RaceResult) -> str:
     text = f"Workload: {workload.get('description', 'unknown')}."
     if machine:
         text += f" Machine: {machine_caption(machine)}."
-    method = result.meta.get("start_method")
+    workers = _workers_caption(result.meta)
     text += f" {result.meta.get('repeats', '?')} timed repeats, dispatch + compute time"
-    text += f", start method {method}." if method else "."
+    text += f", {workers}." if workers else "."
     if not result.meta.get("complete", True):
         text += " INCOMPLETE: the race was cut short."
     return text
+
+
+CLUSTERS = {"dask": "Dask", "ray": "Ray"}
+"""Cluster kinds, as captions name them."""
+
+
+def _workers_caption(meta: dict[str, Any]) -> str:
+    """What the race's workers were: every start method, thread pools, each cluster.
+
+    From each executor's configuration (``meta["configs"]``); results without one give
+    the race's start method only.
+    """
+    configs = [c for c in (meta.get("configs") or {}).values() if c.get("pool")]
+    if not configs:
+        method = meta.get("start_method")
+        return f"start method {method}" if method else ""
+    methods = list(dict.fromkeys(c["start_method"] for c in configs if c.get("start_method")))
+    parts = []
+    if methods:
+        parts.append(f"start method{'s' * (len(methods) > 1)} {_listed(methods)}")
+    if any(c["pool"] == "thread" for c in configs):
+        parts.append("thread pools")
+    clusters = meta.get("clusters") or {}
+    for kind in dict.fromkeys(c["pool"] for c in configs if c["pool"] in CLUSTERS):
+        cluster = clusters.get(kind) or {}
+        where = "a local " if cluster.get("embedded", True) else "a "
+        parts.append(f"{where}{CLUSTERS[kind]} cluster")
+    return "; ".join(parts)
+
+
+def _listed(words: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def plot_speedup(
@@ -308,7 +402,7 @@ def plot_speedup(
         rows = summary[summary["granularity"] == chosen]
         if rows.empty:
             raise InputError(f"these results hold no run per {chosen}")
-        draw_speedup(ax, rows, cpus=cpus)
+        draw_speedup(ax, rows, cpus=cpus, legend="best")
         root = ax.get_figure(root=True)
         assert isinstance(root, Figure)
         fig = root
@@ -377,20 +471,25 @@ def plot_timeline(
     models = result.models
     colours = {m: f"C{i % 10}" for i, m in enumerate(["+".join(models), *models])}
     span = float((cells["run_s"]).max()) or 1.0
+    key = _timeline_key(models, granularity, colours)
     if ax is not None:
         chosen = executor or next((e for e in executors if e != REFERENCE), executors[0])
         if chosen not in ran:
             raise InputError(f"these results hold no run of {chosen!r} at workers={workers}")
         _draw_lanes(ax, result, cells[cells["executor"] == chosen], granularity, colours, span)
+        ax.set_xlabel("seconds since dispatch began")
+        if granularity == "fold-model":  # each model's colour, where it covers least
+            ax.legend(handles=key[1], title="model", loc="best", fontsize=7, title_fontsize=7)
         figure = ax.get_figure(root=True)
         assert isinstance(figure, Figure)
         if path is not None:
             save_figure(figure, path)
         return figure
-    named = models[:LEGEND_MODELS] if granularity == "fold-model" else []
-    key = 0.3 + 0.16 * math.ceil(len(named) / 2) if named else 0.0  # the colour key's height
-    fig = Figure(figsize=(8, 1.0 + 1.25 * len(executors) + key), layout="constrained")
-    heights = [1.25] * len(executors) + ([key] if named else [])
+    title, handles = key
+    rows = math.ceil(len(handles) / 2)
+    height = 0.45 + 0.16 * rows  # the key's, below the timelines
+    fig = Figure(figsize=(8, 1.0 + 1.25 * len(executors) + height), layout="constrained")
+    heights = [1.25] * len(executors) + [height]
     grid = fig.subplots(len(heights), 1, squeeze=False, height_ratios=heights)[:, 0]
     axes = grid[: len(executors)]
     for ax in axes[1:]:
@@ -399,28 +498,47 @@ def plot_timeline(
         ax.tick_params(labelbottom=False)
     for ax, name in zip(axes, executors, strict=True):
         _draw_lanes(ax, result, cells[cells["executor"] == name], granularity, colours, span)
-    fig.suptitle(f"Worker timelines at {workers} workers, tasks per {granularity}", fontsize=11)
-    bars = "bars: tasks, labelled by fold"
-    if named:  # one colour per model: say which, below the timelines
-        bars += ", coloured by model"
-        grid[-1].axis("off")
-        more = f"; the first {len(named)} of {len(models)}, colours repeat" * (
-            len(models) > len(named)
-        )
-        grid[-1].legend(
-            handles=[Patch(color=colours[m], label=m) for m in named],
-            loc="center",
-            ncols=2,
-            fontsize=7,
-            frameon=False,
-            title=f"colour: model{more}",
-            title_fontsize=8,
-        )
-    axes[-1].set_xlabel(f"seconds since dispatch began ({bars})")
+    per = granularity.replace("-", " and ")
+    fig.suptitle(f"Worker timelines at {workers} workers, one task per {per}", fontsize=11)
+    axes[-1].set_xlabel("seconds since dispatch began")
+    grid[-1].axis("off")
+    grid[-1].legend(
+        handles=handles,
+        loc="center",
+        ncols=min(2, len(handles)),
+        fontsize=7,
+        frameon=False,
+        title=title,
+        title_fontsize=8,
+    )
     fig.supxlabel("\n".join(textwrap.wrap(_caption(result), 115)), fontsize=8, color="0.3")
     if path is not None:
         save_figure(fig, path)
     return fig
+
+
+def _timeline_key(
+    models: list[str], granularity: str, colours: dict[str, str]
+) -> tuple[str, list[Patch]]:
+    """The timeline's key: what a bar and its number are, and each model's colour."""
+    if granularity != "fold-model":
+        every = "+".join(models)
+        return (
+            "each bar: one task, every model on one fold; its number: the fold",
+            [Patch(color=colours[every], label=f"{every} (one task per fold)")],
+        )
+    named = models[:LEGEND_MODELS]
+    more = f"; the first {len(named)} of {len(models)}, colours repeat" * (len(models) > len(named))
+    return (
+        "\n".join(
+            textwrap.wrap(
+                f"each bar: one task, one model on one fold; its number: the fold; colour: "
+                f"the model{more}",
+                100,
+            )
+        ),
+        [Patch(color=colours[m], label=m) for m in named],
+    )
 
 
 def _draw_lanes(
@@ -431,7 +549,11 @@ def _draw_lanes(
     colours: dict[str, str],
     span: float,
 ) -> None:
-    """One executor's median run: a row per worker, a bar per task labelled by fold."""
+    """One executor's median run: a row per worker, a bar per task numbered by its fold.
+
+    A bar gets its fold's number only where the number fits inside it, so that numbers
+    of narrow neighbours never run together.
+    """
     run = median_repeat(cells)
     name = run["executor"]
     tasks = result.tasks
@@ -442,6 +564,9 @@ def _draw_lanes(
         & (tasks["repeat"] == run["repeat"])
     ]
     lanes = worker_lanes(tasks, int(run["workers"]))
+    figure = ax.get_figure(root=True)
+    inches = ax.get_position().width * (figure.get_figwidth() if figure is not None else 6.4)
+    points_per_second = 72 * inches / (span * 1.05)  # matplotlib's 5% margins
     for task in tasks.itertuples():
         left = task.start - run["started"]
         row = lanes[task.Index]
@@ -449,9 +574,10 @@ def _draw_lanes(
             row, task.duration_s, left=left, height=0.7, color=colours[task.models],
             edgecolor="white",
         )  # fmt: skip
-        if task.duration_s >= LABEL_MIN_WIDTH * span:  # room for the fold's number
+        label = str(task.fold)
+        if task.duration_s * points_per_second >= LABEL_POINTS * (len(label) + 1):
             ax.text(
-                left + task.duration_s / 2, row, str(task.fold), ha="center", va="center",
+                left + task.duration_s / 2, row, label, ha="center", va="center",
                 fontsize=7, color="white", clip_on=True,
             )  # fmt: skip
     rows = lanes.nunique()
@@ -465,8 +591,9 @@ def _draw_lanes(
     ax.grid(axis="x", alpha=0.3)
 
 
-LABEL_MIN_WIDTH = 0.025
-"""A task's bar is labelled with its fold when at least this share of the longest run wide."""
+LABEL_POINTS = 4.5
+"""Width of one character of a bar's 7-point label, in points: a bar is numbered when it
+is at least one character wider than its number."""
 
 LEGEND_MODELS = 10
 """Models named in a per-fold-and-model timeline's colour legend, at most."""
@@ -616,12 +743,18 @@ def bar_figure(
     xlabel: str,
     caption: str | None = None,
     fmt: str = "{:.2f}",
+    sharex: bool = True,
+    colour_by: str | None = None,
 ) -> Figure:
     """Horizontal bars of ``table[value]`` per ``table[label]``, one panel per ``group``.
 
     For the tutorials' comparisons along one axis (backend, start method, data passing,
-    BLAS threads): each bar is labelled with its value, and the panels share the x axis.
-    The caption, unless given, names this machine (:func:`foldrace.machine.machine_caption`).
+    BLAS threads): each bar is labelled with its value. The panels share the x axis, or
+    with ``sharex=False`` each has its own, labelled, so that groups of very different
+    sizes (a thousand samples and a million) both show. Each bar takes its executor's
+    colour (:func:`executor_colour`) from ``table[colour_by]``, ``table[label]`` if not
+    given. The caption, unless given, names this machine
+    (:func:`foldrace.machine.machine_caption`).
     """
     if caption is None:
         caption = f"Machine: {machine_caption(describe_machine())}."
@@ -630,18 +763,23 @@ def bar_figure(
     )
     fig = Figure(figsize=(8, 1.2 + 0.42 * len(table) + 0.5 * len(groups)), layout="constrained")
     heights = [len(rows) + 0.8 for _, rows in groups]
-    axes = fig.subplots(len(groups), 1, sharex=True, squeeze=False, height_ratios=heights)[:, 0]
+    axes = fig.subplots(len(groups), 1, sharex=sharex, squeeze=False, height_ratios=heights)[:, 0]
     for ax, (name, rows) in zip(axes, groups, strict=True):
-        colours = [executor_colour(str(n)) for n in rows[label]]
+        colours = [executor_colour(str(n)) for n in rows[colour_by or label]]
         bars = ax.barh(rows[label].astype(str), rows[value], color=colours)
         ax.bar_label(bars, labels=[fmt.format(v) for v in rows[value]], padding=3, fontsize=8)
         ax.invert_yaxis()
         ax.grid(axis="x", alpha=0.3)
         if name is not None:
-            ax.set_title(f"{group}: {name}", fontsize=9, loc="left")
+            scale = "" if sharex else " (its own scale)"
+            ax.set_title(f"{group}: {name}{scale}", fontsize=9, loc="left")
+        if not sharex:
+            right = float(rows[value].max()) if len(rows) else 1.0
+            ax.set_xlim(0, right * 1.2 or 1.0)
     axes[-1].set_xlabel(xlabel)
-    right = float(table[value].max()) if len(table) else 1.0
-    axes[-1].set_xlim(0, right * 1.2 or 1.0)
+    if sharex:
+        right = float(table[value].max()) if len(table) else 1.0
+        axes[-1].set_xlim(0, right * 1.2 or 1.0)
     fig.suptitle(title, fontsize=11)
     fig.supxlabel(textwrap.fill(caption, 120), fontsize=8, color="0.3")
     return fig
