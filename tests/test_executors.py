@@ -10,6 +10,8 @@ import itertools
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import time
 import warnings
 
@@ -460,3 +462,59 @@ def test_usable_cpus_are_counted_as_joblib_counts_them():
     from joblib import cpu_count
 
     assert usable_cpus() == cpu_count()  # affinity and cgroup quotas, as n_jobs sees them
+
+
+FORK_SERVER_CHECK = """
+from multiprocessing import forkserver
+from foldrace import benchmark_fold, default_workload
+from foldrace.executors import parse_spec
+from foldrace.testing import os_threads
+
+if __name__ == "__main__":
+    workload = default_workload(n_samples=300)
+    with parse_spec("map/forkserver").build(2).bind(workload.common_args) as executor:
+        executor.run(benchmark_fold, workload.tasks())  # BLAS and OpenMP used
+        print(executor.run(os_threads, range(4)))
+    print(forkserver._forkserver._preload_modules)
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
+def test_the_fork_server_preloads_the_models_and_its_workers_start_no_extra_threads(tmp_path):
+    """Forkserver workers start with scikit-learn imported and inherit the server's limit.
+
+    In a fresh interpreter, since a process has one fork server for its whole life.
+    """
+    script = tmp_path / "check.py"
+    script.write_text(FORK_SERVER_CHECK)
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True
+    )
+    threads, preloaded = done.stdout.splitlines()[-2:]
+    assert threads == "[1, 1, 1, 1]"  # no OpenBLAS thread server restarted in a worker
+    for module in ("foldrace.fold", "sklearn.ensemble._forest", "sklearn.linear_model._logistic"):
+        assert f"'{module}'" in preloaded
+    assert preloaded.endswith("'foldrace.executors.server_limits']")  # after the libraries
+
+
+@pytest.mark.parametrize(
+    ("platform", "version", "method"),
+    [
+        ("linux", (3, 11, 7), "fork"),
+        ("linux", (3, 14, 0), "forkserver"),
+        ("darwin", (3, 11, 7), "spawn"),
+        ("win32", (3, 13, 1), "spawn"),
+    ],
+)
+def test_the_default_start_method_is_the_platforms_own(monkeypatch, platform, version, method):
+    from foldrace.executors.options import platform_start_method
+
+    monkeypatch.setattr(sys, "platform", platform)
+    monkeypatch.setattr(sys, "version_info", version)
+    assert platform_start_method() == method
+
+
+def test_the_default_start_method_agrees_with_cpython_here():
+    asked = "import multiprocessing; print(multiprocessing.get_start_method())"
+    done = subprocess.run([sys.executable, "-c", asked], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == DEFAULT_START_METHOD

@@ -247,6 +247,24 @@ def test_09_start_methods_each_give_the_same_scores(tmp_path):
     labels = {row["executor"] for row in facts["startup_ms"]}
     assert labels == {"starmap"} | {f"starmap/{m}" for m in ("spawn", "forkserver")}
     assert (tmp_path / "start-methods.png").stat().st_size > 0
+    shown = [line.split(", pool")[0].strip() for line in facts["preload"]]
+    assert shown == ["no preload", "no preload", "preload", "preload"]
+
+
+def test_09_try_it_two_strategies_under_every_start_method(tmp_path):
+    methods = ["fork", "spawn", "forkserver"]
+    command = ["run", "--executors", "starmap", "submit", "--start-method", *methods]
+    small = ["--workers", "2", "--samples", "300", "--repeats", "1", "--out", str(tmp_path)]
+    done = subprocess.run(
+        [sys.executable, "-m", "foldrace", *command, *small],
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    for label in ("starmap", "starmap/spawn", "submit/forkserver"):
+        assert any(line.startswith(f"{label} ") for line in done.stdout.splitlines()), label
+    assert "Identical averaged scores across executors: yes" in done.stdout
 
 
 def test_10_moving_data_measures_bytes_and_time_per_mode(tmp_path):

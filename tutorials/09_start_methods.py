@@ -13,13 +13,44 @@
 from __future__ import annotations
 
 import multiprocessing
+import subprocess
+import sys
 
 from foldrace import default_workload, race
 from foldrace.plots import TUTORIAL_OUT, bar_figure, write_figure
 from foldrace.scripts import script_arguments
 
-
 # %%
+# --8<-- [start:preload]
+PRELOAD = """
+import multiprocessing, sys, time
+from foldrace import default_workload
+from foldrace.blog import benchmark_models
+
+if __name__ == "__main__":
+    if sys.argv[1] == "preload":
+        multiprocessing.set_forkserver_preload(["foldrace.blog"])  # scikit-learn, once
+    context = multiprocessing.get_context("forkserver")
+    workload = default_workload(n_samples=int(sys.argv[2]))
+    arguments = [(workload.X, workload.y, fold) for fold in workload.folds]
+    for pool in (1, 2):  # a fresh pool each time, as a race opens one per run
+        start = time.perf_counter()
+        with context.Pool(2) as workers:
+            workers.starmap(benchmark_models, arguments)
+        print(f"{sys.argv[1]:>10}, pool {pool}: {time.perf_counter() - start:.2f} s")
+"""
+
+
+def forkserver_pools(preload: bool, n_samples: int = 1000) -> str:
+    """Time two forkserver pools in a fresh interpreter (one fork server per process)."""
+    variant = "preload" if preload else "no preload"
+    command = [sys.executable, "-c", PRELOAD, variant, str(n_samples)]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+
+# --8<-- [end:preload]
+
+
 def main(out: str = TUTORIAL_OUT, n_samples: int = 1000, repeats: int = 3) -> dict:
     """Race starmap under every start method; print start-up and speedup per method."""
     # --8<-- [start:race]
@@ -51,7 +82,13 @@ def main(out: str = TUTORIAL_OUT, n_samples: int = 1000, repeats: int = 3) -> di
         fmt="{:.0f} ms",
     )
     write_figure(fig, out, "start-methods")
-    return {"identical": result.check().identical, "startup_ms": startup.to_dict("records")}
+
+    # --8<-- [start:compare]
+    printed = forkserver_pools(False, n_samples) + forkserver_pools(True, n_samples)
+    print(printed, end="")
+    # --8<-- [end:compare]
+    facts = {"identical": result.check().identical, "startup_ms": startup.to_dict("records")}
+    return facts | {"preload": printed.splitlines()}
 
 
 # %%

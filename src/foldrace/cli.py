@@ -303,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         choices=multiprocessing.get_all_start_methods(),
         help=f"how process pools start their workers; several race each (default: "
-        f"{DEFAULT_START_METHOD}, set explicitly, whatever the platform's own default)",
+        f"{DEFAULT_START_METHOD}, this platform's own default, set explicitly and recorded)",
     )
     run.add_argument(
         "--scheduler",

@@ -22,6 +22,7 @@ __all__ = [
     "ReusableLokyAside",
     "attach_untracked",
     "executor_processes",
+    "fork_server_running",
     "kill_executor_workers",
     "map_failure",
     "pool_processes",
@@ -46,6 +47,17 @@ def release_at_exit(threads: Iterable[threading.Thread]) -> None:
     with getattr(futures_thread, "_global_shutdown_lock", threading.Lock()):
         for thread in threads:
             queues.pop(thread, None)
+
+
+def fork_server_running() -> bool:
+    """Whether this process has started multiprocessing's fork server.
+
+    CPython 3.11 to 3.14: ``multiprocessing.forkserver._forkserver._forkserver_pid``. No
+    public alternative: ``ensure_running()`` starts one, it cannot say whether one runs.
+    """
+    from multiprocessing import forkserver
+
+    return getattr(forkserver._forkserver, "_forkserver_pid", None) is not None
 
 
 def pool_processes(pool: Any) -> list[Any]:

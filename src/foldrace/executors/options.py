@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import numbers
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -27,12 +28,27 @@ __all__ = [
     "check_timeout",
     "check_workers",
     "max_workers",
+    "platform_start_method",
     "usable_cpus",
 ]
 
-DEFAULT_START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-"""The start method foldrace uses unless told otherwise, set explicitly rather than left to
-the platform (Python 3.14 moved Linux's default from fork to forkserver)."""
+
+def platform_start_method() -> str:
+    """The start method CPython uses by default on this platform and version.
+
+    ``spawn`` on macOS (since Python 3.8: fork is unsafe there with system libraries) and
+    Windows; on other POSIX systems ``fork`` before Python 3.14, ``forkserver`` from it.
+    Computed, not read from ``multiprocessing``, whose default context is fixed for the
+    whole program once read.
+    """
+    if sys.platform in ("darwin", "win32"):
+        return "spawn"
+    return "forkserver" if sys.version_info >= (3, 14) else "fork"
+
+
+DEFAULT_START_METHOD = platform_start_method()
+"""The start method foldrace uses unless told otherwise: the platform's own default, set
+explicitly on every pool and recorded in the results."""
 
 DATA_MODES = ("task", "worker", "shared")
 """How workers get the shared arguments (the data): pickled with every task, once per

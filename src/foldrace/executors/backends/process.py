@@ -4,7 +4,10 @@ and joblib's loky workers.
 Each worker runs :func:`start_worker` first: it ignores Ctrl-C (the parent stops the
 pool), limits its inner BLAS/OpenMP threads, takes the shared arguments (``worker`` and
 ``shared`` data passing) and reports ready. Under fork, the limit is set in the parent
-before forking and inherited. A worker that dies is reported at once
+before forking and inherited. Under forkserver, the fork server imports foldrace's fold
+function, scikit-learn and the modules of the estimators once (:func:`preload_modules`),
+so that each worker it forks starts with them imported, and limits its own BLAS/OpenMP
+threads before forking any (:func:`start_fork_server`). A worker that dies is reported at once
 (:meth:`ProcessBackend.check_alive`): the stdlib ``Pool`` would silently replace it and
 wait forever for its task. Stopping on a failure kills every worker: none is left behind.
 """
@@ -21,7 +24,7 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from foldrace.errors import TaskTimeoutError, WorkerDiedError
@@ -31,13 +34,25 @@ from foldrace.executors.inner_threads import limit_inner_threads, limit_threads_
 from foldrace.executors.internals import (
     ReusableLokyAside,
     executor_processes,
+    fork_server_running,
     kill_executor_workers,
     pool_processes,
     terminate_pool,
 )
 from foldrace.executors.options import DATA_MODES, DEFAULT_START_METHOD, RunOptions
+from foldrace.executors.server_limits import SERVER_THREADS
 
-__all__ = ["ProcessBackend", "ReusableWorkers", "start_worker"]
+__all__ = [
+    "FORKSERVER_PRELOAD",
+    "ProcessBackend",
+    "ReusableWorkers",
+    "preload_modules",
+    "start_worker",
+]
+
+FORKSERVER_PRELOAD = ("__main__", "foldrace.fold", "sklearn.base", "sklearn.metrics")
+"""What every fork server imports before it forks a worker (``__main__`` as
+multiprocessing does by default; the rest, so that no worker imports them again)."""
 
 _STARTED: Any = None
 """In a worker process: the semaphore its backend releases once every worker has started.
@@ -47,12 +62,67 @@ to wake, and a worker killed while it sleeps (a signal to the whole process grou
 does."""
 
 
+def preload_modules(common: tuple[Any, ...]) -> list[str]:
+    """The modules a fork server imports once: :data:`FORKSERVER_PRELOAD`, then the module of
+    every estimator, scorer and other object among the shared arguments (in dicts and
+    tuples too), but not ``builtins`` and not a notebook's or script's ``__main__``.
+
+    Without them, every worker a fork server starts imports scikit-learn on its first
+    task: about a second each, for every pool (multiprocessing preloads only ``__main__``,
+    and before Python 3.14 not even that).
+    """
+    found = dict.fromkeys(FORKSERVER_PRELOAD)
+    pending: list[Any] = [common]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, Mapping):
+            pending += list(value.values())
+        elif isinstance(value, tuple):
+            pending += list(value)
+        else:
+            owner = value if callable(value) and not isinstance(value, type) else type(value)
+            module = getattr(owner, "__module__", None)
+            if isinstance(module, str) and module not in ("builtins", "__main__"):
+                found.setdefault(module)
+    return list(found)
+
+
+_FORK_SERVER: dict[str, int | None] = {}
+"""The BLAS/OpenMP limit foldrace started this process's fork server with, once it has."""
+
+
+def start_fork_server(modules: list[str], threads: int | None) -> bool:
+    """Start multiprocessing's fork server, once per process, with ``modules`` preloaded.
+
+    With a limit, the server also limits its BLAS/OpenMP threads to ``threads`` before
+    it forks any worker (:mod:`foldrace.executors.server_limits`). Returns whether the
+    running server's limit is ``threads``, so that its workers inherit it; ``False`` for a
+    server that other code started, whose limit is unknown.
+    """
+    from multiprocessing import forkserver
+
+    if not _FORK_SERVER and not fork_server_running():
+        multiprocessing.set_forkserver_preload([*modules, "foldrace.executors.server_limits"])
+        before = os.environ.get(SERVER_THREADS)
+        os.environ[SERVER_THREADS] = "" if threads is None else str(threads)
+        try:
+            forkserver.ensure_running()
+        finally:
+            if before is None:
+                del os.environ[SERVER_THREADS]
+            else:
+                os.environ[SERVER_THREADS] = before
+        _FORK_SERVER["threads"] = threads
+    return bool(_FORK_SERVER) and _FORK_SERVER["threads"] == threads
+
+
 def start_worker(
     ready: Any, started: Any, blas_threads: int | None, data: tuple[Any, ...] | None, forked: bool
 ) -> None:
     """Process initializer: ignore Ctrl-C, limit inner threads, take the data, report ready.
 
-    ``forked`` workers inherit the inner-thread limit their parent set before forking.
+    ``forked`` workers inherit the inner-thread limit their parent (or the fork server
+    foldrace started) set before forking them.
     """
     global _STARTED
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -108,9 +178,12 @@ class ProcessBackend(Backend):
             data = self._shared.handles
         forked = self.spec.start_method == "fork"
         threads = self.options.blas_threads
+        inherited = forked
+        if self.spec.start_method == "forkserver":
+            inherited = start_fork_server(preload_modules(self.common), threads)
         if forked and threads is not None:  # inherited by the workers
             self._limits = limit_threads_here(threads)
-        return start_worker, (gate.ready, gate.started, threads, data, forked), gate, context
+        return start_worker, (gate.ready, gate.started, threads, data, inherited), gate, context
 
     def open_pool(self) -> multiprocessing.pool.Pool:
         """A ``multiprocessing.Pool``, every worker started."""
