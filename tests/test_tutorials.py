@@ -3,6 +3,7 @@ size; two also run as real scripts."""
 
 from __future__ import annotations
 
+import os
 import pickle
 import subprocess
 import sys
@@ -302,6 +303,28 @@ def test_11_oversubscription_races_with_and_without_the_limit(tmp_path):
     assert set(table["limit"]) == {"1 per worker", "none (library defaults)"}
     assert set(table["executor"]) == {"serial", "starmap/forkserver"}
     assert (tmp_path / "oversubscription.png").stat().st_size > 0
+
+
+def test_11_try_it_without_the_limit_ends_and_never_forks_after_openmp(tmp_path):
+    model = "hgb=sklearn.ensemble:HistGradientBoostingClassifier(max_iter=50, random_state=0)"
+    command = ["run", "--model", model, "--samples", "2000", "--no-blas-limit"]
+    small = ["--executors", "starmap", "--workers", "2", "--repeats", "1", "--out", str(tmp_path)]
+    # OpenMP threads that spin while they wait can stretch this run from seconds to minutes
+    # beside other work (the page says so); sleeping waits keep the test's time bounded.
+    quiet = os.environ | {"OMP_WAIT_POLICY": "PASSIVE"}
+    done = subprocess.run(  # the hang guard: it ends, or the test fails here
+        [sys.executable, "-m", "foldrace", *command, *small],
+        capture_output=True,
+        text=True,
+        timeout=280,
+        env=quiet,
+    )
+    assert "forkserver" in done.stderr  # fork after the unlimited serial run is replaced
+    if done.returncode != 0:  # a run that deadlocked anyway ends as a timeout error
+        assert done.returncode == 1, done.stderr[-2000:]
+        assert "timeout" in done.stderr, done.stderr[-2000:]
+    else:
+        assert "starmap/forkserver" in done.stdout
 
 
 def test_12_scaling_out_races_the_same_function_on_a_local_dask_cluster(tmp_path):
