@@ -21,6 +21,7 @@ import sys
 import textwrap
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -70,12 +71,25 @@ def spare(name: str) -> int | None:
 
 
 def timed_race(workload, name, **options):
-    """Race one executor on 2 workers (serial on 1); return the error and when it came."""
+    """Race one executor on 2 workers (serial on 1); return the error and when it came.
+
+    The moment is wall-clock time (``time.time()``), as the classifiers' ``end_file`` lines.
+    """
     workers = 1 if name == "serial" else 2
-    start = time.monotonic()
     with pytest.raises(RaceError) as info:
         race(workload, [name], [workers], repeats=1, warmup=0, **options)
-    return info.value, time.monotonic() - start
+    return info.value, time.time()
+
+
+def ended_before(end_file: Path, moment: float) -> list[float]:
+    """The healthy folds that ended (their ``end_file`` lines) before ``moment``.
+
+    A race that fails fast has stopped, or returned from, its workers before any of them
+    could end: this is empty. One that waited for them is not.
+    """
+    if not end_file.exists():
+        return []
+    return [stamp for stamp in map(float, end_file.read_text().split()) if stamp < moment]
 
 
 # One task at a time (serial, apply) cannot have a fault strike while another task runs.
@@ -84,11 +98,12 @@ FAULT_POSITIONS = [(name, 0) for name in ALL] + [(name, 1) for name in CONCURREN
 
 
 @pytest.mark.parametrize(("name", "fold"), FAULT_POSITIONS)
-def test_a_raising_fit_is_named_and_chained_at_once(small_workload, name, fold):
+def test_a_raising_fit_is_named_and_chained_at_once(small_workload, name, fold, tmp_path):
     per_sample = healthy_seconds(name) / 120
-    bad = FailingClassifier(fail_below=60, seconds_per_sample=per_sample, spare_pid=spare(name))
+    ends = tmp_path / "ends"
+    bad = FailingClassifier(60, per_sample, spare(name), end_file=str(ends))
     sizes = FAULT_FIRST if fold == 0 else FAULT_SECOND
-    error, seconds = timed_race(faulty(small_workload, bad, sizes), name)
+    error, returned = timed_race(faulty(small_workload, bad, sizes), name)
     assert error.executor == name
     assert error.fold == fold
     assert f"executor '{name}'" in str(error)
@@ -98,17 +113,18 @@ def test_a_raising_fit_is_named_and_chained_at_once(small_workload, name, fold):
     assert "ValueError: refusing to fit" in cause.worker_traceback
     assert "testing.py" in cause.worker_traceback  # the traceback from where it happened
     if parse_spec(name).uses_processes:  # fail fast: before any healthy fold could finish
-        assert seconds < HEALTHY_SECONDS, f"{name} waited for a healthy fold"
+        assert ended_before(ends, returned) == [], f"{name} waited for a healthy fold"
     else:  # threads cannot be stopped: the pool waited for its running tasks to leave
         assert threads_left_behind() == []
 
 
 @pytest.mark.parametrize("how", ["exit", "kill"])
 @pytest.mark.parametrize("name", PROCESSES)
-def test_a_dying_worker_is_reported_never_a_hang(small_workload, name, how):
+def test_a_dying_worker_is_reported_never_a_hang(small_workload, name, how, tmp_path):
     per_sample = HEALTHY_SECONDS / 120
-    bad = CrashingClassifier(40 + 1, how, seconds_per_sample=per_sample, spare_pid=os.getpid())
-    error, seconds = timed_race(faulty(small_workload, bad), name)
+    ends = tmp_path / "ends"
+    bad = CrashingClassifier(40 + 1, how, per_sample, os.getpid(), end_file=str(ends))
+    error, returned = timed_race(faulty(small_workload, bad), name)
     assert error.executor == name
     assert isinstance(error.__cause__, WorkerDiedError)
     expected = "killed by signal 9" if how == "kill" else "exit code 1"
@@ -118,17 +134,18 @@ def test_a_dying_worker_is_reported_never_a_hang(small_workload, name, how):
     if name == "apply":  # one task at a time: the fold is known
         assert error.fold == 0
         assert "unfinished fold: 0" in str(error)
-    assert seconds < HEALTHY_SECONDS, f"{name} waited for a healthy fold"
+    assert ended_before(ends, returned) == [], f"{name} waited for a healthy fold"
 
 
 @pytest.mark.parametrize("name", ALL)
-def test_a_task_past_the_timeout_is_a_timeout_error(small_workload, name):
-    slow = SlowClassifier(seconds_per_sample=HEALTHY_SECONDS / 40, spare_pid=spare(name))
-    error, seconds = timed_race(faulty(small_workload, slow), name, timeout=0.5)
+def test_a_task_past_the_timeout_is_a_timeout_error(small_workload, name, tmp_path):
+    ends = tmp_path / "ends"
+    slow = SlowClassifier(HEALTHY_SECONDS / 40, spare(name), end_file=str(ends))
+    error, returned = timed_race(faulty(small_workload, slow), name, timeout=0.5)
     assert error.executor == name
     assert isinstance(error.__cause__, TaskTimeoutError)
     assert "after the 0.5 s timeout" in str(error)
-    assert seconds < HEALTHY_SECONDS, f"{name} waited for the slow task instead of its timeout"
+    assert ended_before(ends, returned) == [], f"{name} waited for the slow task, not its timeout"
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -304,13 +321,16 @@ DASK = [spec.label for spec in cluster_specs(("dask",))]
 
 
 @pytest.mark.parametrize("name", DASK)
-def test_a_fault_on_a_dask_cluster_is_reported_while_another_task_runs(small_workload, name):
+def test_a_fault_on_a_dask_cluster_is_reported_while_another_task_runs(
+    small_workload, name, tmp_path
+):
     extra("distributed", "dask")
     per_sample = HEALTHY_SECONDS / 120
-    bad = FailingClassifier(fail_below=60, seconds_per_sample=per_sample, spare_pid=os.getpid())
+    ends = tmp_path / "ends"
+    bad = FailingClassifier(60, per_sample, os.getpid(), end_file=str(ends))
     # an embedded cluster, stopped with the race: the healthy fold 0 does not outlive it
-    error, seconds = timed_race(faulty(small_workload, bad, FAULT_SECOND), name)
+    error, returned = timed_race(faulty(small_workload, bad, FAULT_SECOND), name)
     assert error.executor == name
     assert error.fold == 1
     assert "fold 1, model 'm': ValueError: refusing to fit on 40 samples" in str(error)
-    assert seconds < HEALTHY_SECONDS, f"{name} waited for a healthy fold"
+    assert ended_before(ends, returned) == [], f"{name} waited for a healthy fold"

@@ -46,6 +46,9 @@ class SlowClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         Append the wall-clock time (``time.time()``) to this file when ``fit`` starts in
         an unspared process, before any sleep or fault: the earliest line is the origin
         for measuring time to detection.
+    end_file : str, optional
+        Append the wall-clock time to this file when the sleep of an unspared ``fit``
+        ends: a race that fails fast returns before any such line is written.
     """
 
     def __init__(
@@ -53,14 +56,17 @@ class SlowClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         seconds_per_sample: float = 1e-3,
         spare_pid: int | None = None,
         stamp_file: str | None = None,
+        end_file: str | None = None,
     ) -> None:
         self.seconds_per_sample = seconds_per_sample
         self.spare_pid = spare_pid
         self.stamp_file = stamp_file
+        self.end_file = end_file
 
-    def _stamp(self) -> None:
-        if self.stamp_file and not self.spared:
-            with open(self.stamp_file, "a") as handle:
+    def _stamp(self, file: str | None = None) -> None:
+        file = self.stamp_file if file is None else file
+        if file and not self.spared:
+            with open(file, "a") as handle:
                 handle.write(f"{time.time()!r}\n")
 
     @property
@@ -75,6 +81,7 @@ class SlowClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         if not self.spared:
             self._stamp()
             time.sleep(self.seconds_per_sample * len(X))
+            self._stamp(self.end_file)
         return self._fit(X, y)
 
     def _fit(self, X: Any, y: Any) -> SlowClassifier:
@@ -100,7 +107,7 @@ class FailingClassifier(SlowClassifier):
     ----------
     fail_below : int
         Raise when fitted on fewer training samples than this.
-    seconds_per_sample, spare_pid, stamp_file
+    seconds_per_sample, spare_pid, stamp_file, end_file
         As for :class:`SlowClassifier`.
     """
 
@@ -110,8 +117,9 @@ class FailingClassifier(SlowClassifier):
         seconds_per_sample: float = 0.0,
         spare_pid: int | None = None,
         stamp_file: str | None = None,
+        end_file: str | None = None,
     ) -> None:
-        super().__init__(seconds_per_sample, spare_pid, stamp_file)
+        super().__init__(seconds_per_sample, spare_pid, stamp_file, end_file)
         self.fail_below = fail_below
 
     def fit(self, X: Any, y: Any) -> FailingClassifier:
@@ -134,7 +142,7 @@ class CrashingClassifier(SlowClassifier):
         Die when fitted on fewer training samples than this.
     how : {"exit", "kill"}
         ``os._exit(1)``, or ``SIGKILL`` sent to itself.
-    seconds_per_sample, spare_pid, stamp_file
+    seconds_per_sample, spare_pid, stamp_file, end_file
         As for :class:`SlowClassifier`.
     """
 
@@ -145,8 +153,9 @@ class CrashingClassifier(SlowClassifier):
         seconds_per_sample: float = 0.0,
         spare_pid: int | None = None,
         stamp_file: str | None = None,
+        end_file: str | None = None,
     ) -> None:
-        super().__init__(seconds_per_sample, spare_pid, stamp_file)
+        super().__init__(seconds_per_sample, spare_pid, stamp_file, end_file)
         self.crash_below = crash_below
         self.how = how
 
