@@ -222,3 +222,65 @@ def test_the_local_cluster_listens_on_loopback_and_serves_no_http():
     assert set(ports.values()) == {"127.0.0.1"}
     assert set(ports) == expected  # Dask's own connections only: no HTTP server, no 8787
     assert scheduler.http_server._stopped
+
+
+def _try_it_commands() -> list[str]:
+    """The bash lines of tutorial 12's Try it, as the page shows them."""
+    page = (Path(__file__).resolve().parents[1] / "docs/tutorials/12-scaling-out.md").read_text()
+    block = page.split("## Try it", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    return [line.split("   #")[0].strip() for line in block.strip().splitlines()]
+
+
+def test_tutorial_12_try_it_runs_as_written_and_every_process_keeps_to_loopback(tmp_path):
+    import json
+
+    import psutil
+
+    scheduler, worker, worker_again, run, stop = _try_it_commands()
+    assert worker == worker_again
+    assert stop.startswith("kill ")
+    ports = {"8786": str(_free_port()), "8787": str(_free_port())}
+    for old, new in ports.items():
+        scheduler, worker, run = (text.replace(old, new) for text in (scheduler, worker, run))
+    started = [
+        subprocess.Popen(
+            [str(DASK), *command.removesuffix(" &").split()[1:]],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for command in (scheduler, worker, worker)
+    ]
+    try:
+        address = f"tcp://127.0.0.1:{ports['8786']}"
+        deadline = time.monotonic() + 90  # a hang guard
+        while time.monotonic() < deadline:
+            try:
+                with distributed.Client(address, timeout="2s") as client:
+                    if len(client.scheduler_info(n_workers=-1)["workers"]) == 2:
+                        break
+            except OSError:
+                pass
+            time.sleep(0.5)
+        listening = [
+            connection.laddr
+            for process in started
+            for each in [psutil.Process(process.pid), *psutil.Process(process.pid).children(True)]
+            for connection in each.net_connections(kind="inet")
+            if connection.status == psutil.CONN_LISTEN
+        ]
+        assert len(listening) >= 5  # scheduler, its HTTP server, two nannies, two workers
+        assert {where.ip for where in listening} == {"127.0.0.1"}, listening
+        small = ["--samples", "300", "--repeats", "1", "--out", str(tmp_path)]
+        done = subprocess.run(
+            [sys.executable, "-m", "foldrace", *run.split()[1:], *small],
+            capture_output=True,
+            text=True,
+            timeout=280,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        meta = json.loads((tmp_path / "latest" / "results.json").read_text())["meta"]
+        (cluster,) = meta["clusters"].values()
+        assert cluster["embedded"] is False  # joined, not started: start_s is the join
+        assert cluster["address"] == address
+    finally:
+        _stop(started)
