@@ -50,6 +50,7 @@ def bench_json(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.mark.processes
 def test_reading_the_suite_json(bench_json):
     run = read_benchmark_json(bench_json)
     assert set(run.races["executor"]) == {"serial", "starmap"}
@@ -61,6 +62,7 @@ def test_reading_the_suite_json(bench_json):
     assert set(run.startup["method"]) >= {"fork"}
 
 
+@pytest.mark.processes
 def test_summary_has_speedup_prediction_and_bound(bench_json):
     summary = benchmark_summary(read_benchmark_json(bench_json))
     serial = summary[summary["executor"] == "serial"]
@@ -74,6 +76,7 @@ def test_summary_has_speedup_prediction_and_bound(bench_json):
     assert summary.loc[summary["granularity"] == "fold-model", "n_tasks"].eq(6).all()
 
 
+@pytest.mark.processes
 def test_two_files_side_by_side(bench_json, tmp_path, capsys):
     runs = [read_benchmark_json(bench_json, label) for label in ("before", "after")]
     fig = benchmark_figure(runs)
@@ -170,6 +173,7 @@ def test_a_results_json_is_not_benchmark_json(tmp_path, capsys):
     assert main(["plot", "--benchmark-json", str(path)]) == ExitCode.BAD_INPUT
 
 
+@pytest.mark.processes
 def test_a_benchmark_selection_keeps_its_serial_reference():
     root = Path(__file__).resolve().parents[1]
     selection = ["benchmarks/test_race.py", "--collect-only", "-q", "-k", "starmap and fold-model"]
@@ -187,6 +191,7 @@ def test_a_benchmark_selection_keeps_its_serial_reference():
     assert all(i.startswith(("starmap", "serial")) for i in ids)
 
 
+@pytest.mark.processes
 def test_benchmark_settings_are_pytest_options_that_win_over_the_environment():
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run(

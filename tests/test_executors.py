@@ -98,6 +98,7 @@ def cross_validated(seed_workload, custom_workload):
     return {w.name: cross_validated_means(w) for w in (seed_workload, custom_workload)}
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("workload_name", ["seed_workload", "custom_workload"])
 @pytest.mark.parametrize(("name", "workers"), CELLS)
 def test_scores_equal_serial_and_cross_validate_bitwise(
@@ -121,6 +122,7 @@ def uneven_workload(small_workload):
     )
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("name", NOT_SEQUENTIAL)
 def test_results_come_back_in_fold_order_when_completion_order_differs(uneven_workload, name):
     results = _run(name, 2, uneven_workload)
@@ -133,6 +135,7 @@ def test_results_come_back_in_fold_order_when_completion_order_differs(uneven_wo
         assert {r.pid for r in results} == {os.getpid()}
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("name", ["apply", "apply/thread"])
 def test_apply_keeps_one_task_running_at_a_time(uneven_workload, name):
     results = _run(name, 2, uneven_workload)
@@ -140,6 +143,7 @@ def test_apply_keeps_one_task_running_at_a_time(uneven_workload, name):
         assert before.end <= after.start
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("name", PARALLEL)
 def test_a_failing_task_raises_with_its_fold_named(small_workload, name):
     workload = Workload(
@@ -169,6 +173,7 @@ def test_serial_refuses_more_than_one_worker():
         get_executor("serial")(2)
 
 
+@pytest.mark.processes
 def test_more_workers_than_cpus_is_allowed(small_workload):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -189,6 +194,7 @@ START_METHOD_STRATEGIES = [
 ]
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("method", ["spawn", "forkserver"])
 @pytest.mark.parametrize("name", START_METHOD_STRATEGIES)
 def test_scores_are_identical_under_every_start_method(small_workload, name, method):
@@ -242,6 +248,7 @@ def test_labels_name_every_non_default_option_and_parse_back():
     assert parse_spec("map/process/task").label == "map"
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("name", SPECS)
 def test_inner_threads_are_limited_to_one_by_default(name):
     from foldrace.testing import inner_threads
@@ -257,6 +264,7 @@ def test_inner_threads_are_limited_to_one_by_default(name):
         assert executor.run(inner_threads, range(4)) == [own] * 4
 
 
+@pytest.mark.processes
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
 @pytest.mark.parametrize("name", ["map", "submit", "apply_async"])
 def test_forked_workers_start_no_extra_threads(small_workload, name):
@@ -284,6 +292,7 @@ CHUNKED = [
 ]
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("chunksize", [1, 2, 5])
 @pytest.mark.parametrize("name", CHUNKED)
 def test_every_chunk_size_gives_the_serial_results_in_task_order(custom_workload, name, chunksize):
@@ -356,6 +365,7 @@ if __name__ == "__main__":
 """
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("label", ["joblib", "gridsearch", "cross_validate"])
 def test_joblib_leaves_the_users_own_reusable_workers_running(tmp_path, label):
     """scikit-learn's n_jobs reuses loky's one set of workers: a race must not stop them."""
@@ -418,6 +428,7 @@ def _hold(payload: bytes) -> int:
     return len(payload)
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("half_read", [False, True])
 def test_a_pool_whose_workers_died_with_big_tasks_queued_terminates(half_read):
     """Dead workers leave the task handler writing into a full pipe, and one killed halfway
