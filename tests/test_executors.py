@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import re
 import signal
 import time
 import warnings
@@ -29,6 +30,7 @@ from foldrace.executors import (
     DEFAULT_START_METHOD,
     LOCAL_BACKENDS,
     cluster_specs,
+    expand_specs,
     max_workers,
     parse_spec,
     standard_specs,
@@ -471,3 +473,89 @@ def test_usable_cpus_are_counted_as_joblib_counts_them():
     from joblib import cpu_count
 
     assert usable_cpus() == cpu_count()  # affinity and cgroup quotas, as n_jobs sees them
+
+
+def _labels(specs) -> list[str]:
+    return [spec.label for spec in specs]
+
+
+def test_standard_configurations_are_serial_then_each_strategy_on_each_local_backend():
+    labels = _labels(standard_specs())
+    assert labels[0] == "serial"
+    assert len(labels) == len(set(labels))
+    assert "serial" not in _labels(cluster_specs())
+
+
+@pytest.mark.parametrize(
+    ("labels", "options", "expected"),
+    [
+        (["map", "serial"], {"start_methods": ["spawn", "fork"]}, ["map/spawn", "map", "serial"]),
+        (["joblib", "map/thread"], {"start_methods": ["spawn"]}, ["joblib", "map/thread"]),
+        (["map", "submit"], {"backends": ["thread"]}, ["map/thread", "submit/thread"]),
+        (["map/thread"], {"backends": ["process"]}, ["map/thread"]),
+        (
+            ["map", "joblib", "map/worker", "cross_validate", "map/thread"],
+            {"data_passing": ["shared", "task"]},
+            [
+                *["map/shared", "map", "joblib/shared", "joblib"],
+                *["map/worker", "cross_validate", "map/thread"],
+            ],
+        ),
+        (
+            ["map", "futures_map/thread", "apply", "map/chunksize=3"],
+            {"chunksizes": [1, 2]},
+            [
+                *["map/chunksize=1", "map/chunksize=2"],
+                *["futures_map/thread", "apply", "map/chunksize=3"],
+            ],
+        ),
+        (
+            ["map", "serial", "gridsearch", "apply/order=shuffled"],
+            {"orders": ["longest-first"]},
+            ["map/order=longest-first", "serial", "gridsearch", "apply/order=shuffled"],
+        ),
+        (["joblib", "map"], {"pre_dispatches": ["all"]}, ["joblib/pre_dispatch=all", "map"]),
+        (["map"], {"orders": (o for o in ["shuffled"])}, ["map/order=shuffled"]),
+    ],
+)
+def test_open_axes_take_each_value_where_the_strategy_offers_it(labels, options, expected):
+    assert _labels(expand_specs(labels, **options)) == expected
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"data_passing": ["x"]}, "unknown data passing 'x'; known: task, worker, shared"),
+        ({"orders": ["random"]}, "unknown order 'random'; known: given, longest-first, shuffled"),
+        ({"backends": ["gpu"]}, "unknown backend 'gpu'; known: process, thread, ray, dask"),
+        ({"chunksizes": [0]}, "chunksize must be an integer of at least 1, got 0"),
+        (
+            {"pre_dispatches": ["x"]},
+            "pre_dispatch must be 'all', a whole number of at least 1 or a positive multiple "
+            "of n_jobs such as '3*n_jobs', got 'x'",
+        ),
+    ],
+)
+def test_unknown_axis_values_are_refused_naming_the_known_ones(options, message):
+    with pytest.raises(InputError, match=f"^{re.escape(message)}$"):
+        expand_specs(["map"], **options)
+
+
+@pytest.mark.parametrize(
+    ("label", "message"),
+    [
+        ("map/speed=1", "unknown option 'speed' in executor 'map/speed=1'; known: chunksize, "
+         "order, pre_dispatch"),
+        ("map/spawn/fork", "executor 'map/spawn/fork' gives start method twice"),
+        ("map/order=a=b", "executor 'map' on process workers offers task order given, "
+         "longest-first, shuffled; got 'a=b'"),
+    ],
+)  # fmt: skip
+def test_label_words_are_checked(label, message):
+    with pytest.raises(InputError, match=f"^{re.escape(message)}$"):
+        parse_spec(label)
+
+
+def test_an_unknown_label_word_lists_every_axis_value():
+    with pytest.raises(InputError, match=r"known: process, thread, ray, dask, fork, spawn, "):
+        parse_spec("map/bogus")
