@@ -515,7 +515,6 @@ def test_standard_configurations_are_serial_then_each_strategy_on_each_local_bac
             ["map/order=longest-first", "serial", "gridsearch", "apply/order=shuffled"],
         ),
         (["joblib", "map"], {"pre_dispatches": ["all"]}, ["joblib/pre_dispatch=all", "map"]),
-        (["map"], {"orders": (o for o in ["shuffled"])}, ["map/order=shuffled"]),
     ],
 )
 def test_open_axes_take_each_value_where_the_strategy_offers_it(labels, options, expected):

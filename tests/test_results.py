@@ -316,3 +316,16 @@ def test_the_integer_check_names_its_minimum():
     assert _integer(0)(True) == "must be an integer of at least 0"
     assert _integer(None)(-7) is None
     assert _integer(None)("7") == "must be an integer"
+
+
+def test_the_averages_keep_the_runs_and_models_in_order_however_many_there_are():
+    scores = [{"a": 0.5, "b": 0.25}] * 10
+    backwards = list(reversed(range(10)))  # folds arriving last first
+    runs = [_run("map", workers, scores, order=backwards) for workers in range(1, 13)]
+    averages = _result(_run("serial", 1, scores), *runs).averages()
+    order = [("serial", 1)] + [("map", workers) for workers in range(1, 13)]
+    expected = [(executor, workers, model) for executor, workers in order for model in "ab"]
+    assert (
+        list(zip(averages["executor"], averages["workers"], averages["model"], strict=True))
+        == expected
+    )
