@@ -515,6 +515,16 @@ def test_standard_configurations_are_serial_then_each_strategy_on_each_local_bac
             ["map/order=longest-first", "serial", "gridsearch", "apply/order=shuffled"],
         ),
         (["joblib", "map"], {"pre_dispatches": ["all"]}, ["joblib/pre_dispatch=all", "map"]),
+        (
+            ["cross_validate", "futures_map"],  # one data passing mode; several
+            {"data_passing": ["shared"]},
+            ["cross_validate", "futures_map/shared"],
+        ),
+        (
+            ["futures_map", "cross_validate"],  # chunks on processes, not on threads; none
+            {"chunksizes": [2]},
+            ["futures_map/chunksize=2", "cross_validate"],
+        ),
     ],
 )
 def test_open_axes_take_each_value_where_the_strategy_offers_it(labels, options, expected):
