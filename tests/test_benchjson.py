@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +51,7 @@ def bench_json(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.mark.processes
 def test_reading_the_suite_json(bench_json):
     run = read_benchmark_json(bench_json)
     assert set(run.races["executor"]) == {"serial", "starmap"}
@@ -61,6 +63,7 @@ def test_reading_the_suite_json(bench_json):
     assert set(run.startup["method"]) >= {"fork"}
 
 
+@pytest.mark.processes
 def test_summary_has_speedup_prediction_and_bound(bench_json):
     summary = benchmark_summary(read_benchmark_json(bench_json))
     serial = summary[summary["executor"] == "serial"]
@@ -74,6 +77,7 @@ def test_summary_has_speedup_prediction_and_bound(bench_json):
     assert summary.loc[summary["granularity"] == "fold-model", "n_tasks"].eq(6).all()
 
 
+@pytest.mark.processes
 def test_two_files_side_by_side(bench_json, tmp_path, capsys):
     runs = [read_benchmark_json(bench_json, label) for label in ("before", "after")]
     fig = benchmark_figure(runs)
@@ -170,6 +174,7 @@ def test_a_results_json_is_not_benchmark_json(tmp_path, capsys):
     assert main(["plot", "--benchmark-json", str(path)]) == ExitCode.BAD_INPUT
 
 
+@pytest.mark.processes
 def test_a_benchmark_selection_keeps_its_serial_reference():
     root = Path(__file__).resolve().parents[1]
     selection = ["benchmarks/test_race.py", "--collect-only", "-q", "-k", "starmap and fold-model"]
@@ -187,6 +192,7 @@ def test_a_benchmark_selection_keeps_its_serial_reference():
     assert all(i.startswith(("starmap", "serial")) for i in ids)
 
 
+@pytest.mark.processes
 def test_benchmark_settings_are_pytest_options_that_win_over_the_environment():
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run(
@@ -219,3 +225,56 @@ def test_benchmark_settings_are_pytest_options_that_win_over_the_environment():
     )  # fmt: skip
     assert "foldrace benchmarks:" in helped.stdout
     assert "--bench-data-sizes" in helped.stdout
+
+
+def _entry(name: str, **info) -> dict:
+    """One benchmark entry of pytest-benchmark's JSON, with foldrace's extra_info."""
+    stats = {"median": 0.2, "min": 0.1, "max": 0.4, "rounds": 3}
+    return {"name": name, "extra_info": info, "stats": stats}
+
+
+def test_every_kind_of_entry_is_read_into_its_own_table_and_others_are_skipped(tmp_path):
+    race = {"executor": "map", "schedule": "chunked", "workers": 2, "workload": "seed"}
+    entries = [
+        {"name": "not foldrace's", "extra_info": {"kind": "other"}},  # skipped, not the end
+        5,
+        {"name": "odd info", "extra_info": 3},
+        {"name": "odd kind", "extra_info": {"kind": ["foldrace.race"]}},
+        _entry("race", kind="foldrace.race", n_samples=1000, granularity="fold", **race),
+        _entry("dispatch", kind="foldrace.dispatch", executor="map", variant="v", workers=2,
+               n_tasks=10),
+        _entry("startup", kind="foldrace.startup", method="fork", workers=2, start_s=0.1,
+               stop_s=0.2),
+        _entry("axes", kind="foldrace.axes", executor="map/shared", workers=2),
+    ]  # fmt: skip
+    machine = {"usable_cpus": 2, "cpu_model": "test"}
+    path = tmp_path / "bench.json"
+    path.write_text(json.dumps({"benchmarks": entries, "machine_info": {"foldrace": machine}}))
+    run = read_benchmark_json(path)
+    assert run.label == "bench.json"
+    assert run.machine == machine
+    assert run.races["executor"].tolist() == ["map"]  # no serial: needs no task durations
+    assert run.dispatch["variant"].tolist() == ["v"]
+    assert run.startup["method"].tolist() == ["fork"]
+    assert run.axes["executor"].tolist() == ["map/shared"]
+    row = run.races.iloc[0]
+    assert (row["median_s"], row["low_s"], row["high_s"], row["rounds"]) == (0.2, 0.1, 0.4, 3)
+    assert read_benchmark_json(path, label="before").label == "before"
+
+
+def test_a_file_without_foldrace_entries_says_how_to_write_one(tmp_path):
+    path = tmp_path / "bench.json"
+    path.write_text(json.dumps({"benchmarks": [_entry("other", kind="other")]}))
+    message = (
+        f"{str(path)!r} holds no foldrace benchmarks; write it with "
+        "'pytest benchmarks --benchmark-json FILE'"
+    )
+    with pytest.raises(InputError, match=f"^{re.escape(message)}$"):
+        read_benchmark_json(path)
+
+
+def test_the_serial_entry_needs_its_task_durations(tmp_path):
+    path = tmp_path / "bench.json"
+    path.write_text(_race_entry({"task_durations": []}))
+    with pytest.raises(InputError, match=r"extra_info\.task_durations must be a non-empty list"):
+        read_benchmark_json(path)

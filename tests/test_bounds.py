@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 
 import pytest
 
+from foldrace import bounds
 from foldrace.bounds import (
     EXACT_TASK_LIMIT,
     best_makespan,
@@ -77,3 +79,51 @@ def test_equal_task_bound(n_tasks, workers, bound):
     assert equal_task_bound(n_tasks, workers) == pytest.approx(
         granularity_bound([1.0] * n_tasks, workers)
     )
+
+
+def test_zero_durations_are_tasks_too():
+    assert best_makespan([0.0, 1.0], 2) == 1.0
+    assert granularity_bound([0.0, 0.0], 2) == 2.0  # nothing to wait for: linear
+
+
+@pytest.mark.parametrize(
+    ("durations", "workers", "message"),
+    [
+        ([], 2, "durations is empty: no tasks to schedule"),
+        ([1.0], 0, "workers must be at least 1, got 0"),
+        ([1.0, -1.0], 2, "durations must be non-negative numbers"),
+        ([1.0, float("nan")], 2, "durations must be non-negative numbers"),
+    ],
+)
+def test_bad_arguments_say_what_is_wrong(durations, workers, message):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        best_makespan(durations, workers)
+
+
+def test_the_exact_search_stops_at_the_task_limit():
+    # Equal tasks that do not divide evenly: the best makespan is above the lower bound.
+    exact = [1.0] * EXACT_TASK_LIMIT
+    assert best_makespan(exact, 3) == 6.0  # 16 tasks on 3 workers: 6 + 5 + 5
+    beyond = [1.0] * (EXACT_TASK_LIMIT + 1)
+    assert best_makespan(beyond, 2) == 8.5  # the lower bound, though the best is 9
+
+
+def test_the_search_settles_for_the_lower_bound_once_its_budget_is_spent(monkeypatch):
+    # Five equal tasks on two workers: the lower bound 2.5 cannot be reached, the best is
+    # 3. Pruning equal loads and loads that cannot improve proves it in eight steps.
+    monkeypatch.setattr(bounds, "SEARCH_BUDGET", 8)
+    assert best_makespan([1.0] * 5, 2) == 3.0
+    monkeypatch.setattr(bounds, "SEARCH_BUDGET", 7)
+    assert best_makespan([1.0] * 5, 2) == 2.5
+    monkeypatch.setattr(bounds, "SEARCH_BUDGET", 22)  # seven tasks on three workers
+    assert best_makespan([1.0] * 7, 3) == 3.0
+    monkeypatch.setattr(bounds, "SEARCH_BUDGET", 21)
+    assert best_makespan([1.0] * 7, 3) == pytest.approx(7 / 3)
+
+
+def test_equal_task_bound_edges():
+    assert equal_task_bound(1, 4) == 1.0
+    for n_tasks, workers in [(0, 2), (2, 0)]:
+        message = f"n_tasks and workers must be at least 1, got {n_tasks}, {workers}"
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+            equal_task_bound(n_tasks, workers)

@@ -44,6 +44,7 @@ def run_dir(tmp_path_factory):
     return out, done
 
 
+@pytest.mark.processes
 def test_run_writes_csv_json_and_figures_and_exits_0(run_dir):
     out, done = run_dir
     assert done.returncode == ExitCode.OK, done.stderr
@@ -69,6 +70,7 @@ def test_run_writes_csv_json_and_figures_and_exits_0(run_dir):
     assert f"{out / 'latest'} -> {folder.name}" in done.stdout
 
 
+@pytest.mark.processes
 def test_run_prints_table_bound_scores_and_identical_line(run_dir):
     _, done = run_dir
     lines = done.stdout.splitlines()
@@ -87,6 +89,7 @@ def test_run_prints_table_bound_scores_and_identical_line(run_dir):
     assert "race" in done.stderr  # the progress bar
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("source", ["file", "run folder", "out folder"])
 def test_plot_redraws_from_results_json(run_dir, tmp_path, source):
     out, _ = run_dir
@@ -98,6 +101,7 @@ def test_plot_redraws_from_results_json(run_dir, tmp_path, source):
     assert (tmp_path / "accounting.svg").read_text().lstrip().startswith("<?xml")
 
 
+@pytest.mark.processes
 def test_quiet_run_with_own_models(tmp_path, capsys):
     model = "tree=sklearn.tree:DecisionTreeClassifier(max_depth=3, random_state=0)"
     code = main(
@@ -126,6 +130,7 @@ def test_quiet_run_with_own_models(tmp_path, capsys):
     assert meta["workload"]["models"] == ["tree"]
 
 
+@pytest.mark.processes
 def test_run_on_a_csv_file(tmp_path, capsys, small_workload):
     import pandas as pd
 
@@ -156,6 +161,7 @@ def test_run_on_a_csv_file(tmp_path, capsys, small_workload):
     assert meta["workload"]["description"].startswith("mine.csv (300 x 20)")
 
 
+@pytest.mark.processes
 def test_a_group_column_keeps_each_group_in_one_fold(tmp_path, capsys, small_workload):
     import pandas as pd
 
@@ -194,6 +200,7 @@ def test_executors_command_lists_the_registry(capsys):
     assert "starmap/spawn/shared" in lines[-1]
 
 
+@pytest.mark.processes
 def test_run_races_the_dispatch_knobs_given(tmp_path, capsys):
     out = tmp_path / "out"
     code = main(
@@ -214,6 +221,7 @@ def test_run_races_the_dispatch_knobs_given(tmp_path, capsys):
     assert meta["configs"]["joblib/thread/chunksize=2/pre_dispatch=all"]["pre_dispatch"] == "all"
 
 
+@pytest.mark.processes
 def test_run_races_the_axes_given(tmp_path, capsys):
     out = tmp_path / "out"
     code = main(
@@ -259,6 +267,7 @@ def test_bad_executor_options_exit_2_with_one_line(tmp_path, capsys, arguments, 
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.processes
 def test_differing_scores_exit_with_their_own_code(tmp_path, capsys):
     # Scores that differ off this process, deterministically: no chance involved.
     model = f"rf=foldrace.testing:DriftingClassifier(spare_pid={os.getpid()})"
@@ -364,6 +373,7 @@ def test_plot_refuses_bad_json(tmp_path, capsys, content, message):
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.processes
 def test_bad_input_in_a_real_subprocess_has_no_traceback(tmp_path):
     done = _foldrace("run", "--workers", "0", cwd=tmp_path)
     assert done.returncode == 2
@@ -374,6 +384,7 @@ def test_bad_input_in_a_real_subprocess_has_no_traceback(tmp_path):
     assert not (tmp_path / "foldrace-results").exists()
 
 
+@pytest.mark.processes
 def test_console_script_and_module_are_the_same_command():
     import shutil
 
@@ -384,6 +395,7 @@ def test_console_script_and_module_are_the_same_command():
     assert done.stdout == _foldrace("executors").stdout
 
 
+@pytest.mark.processes
 def test_run_with_both_granularities_and_a_timeline(tmp_path, capsys):
     code = main(
         [
@@ -501,6 +513,7 @@ def test_bad_timeout_exits_2(capsys, value):
     assert "must be a positive, finite number of seconds" in capsys.readouterr().err
 
 
+@pytest.mark.processes
 def test_more_workers_than_cpus_warns_in_one_line_and_runs(tmp_path, capsys):
     from foldrace.executors import usable_cpus
 
@@ -528,6 +541,7 @@ def test_more_workers_than_cpus_warns_in_one_line_and_runs(tmp_path, capsys):
     assert "Traceback" not in err
 
 
+@pytest.mark.processes
 def test_a_nan_scorer_fails_the_run_naming_fold_and_model(tmp_path, monkeypatch, capsys):
     (tmp_path / "nanscored.py").write_text(
         "from foldrace import Workload, default_workload\n"
@@ -583,6 +597,7 @@ def test_a_workload_module_that_fails_to_import_exits_2(
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.processes
 def test_a_module_in_the_current_folder_shadows_no_installed_package(tmp_path):
     # matplotlib is imported for the figures, after the workload module is loaded
     (tmp_path / "matplotlib.py").write_text("raise ImportError('stray matplotlib.py imported')\n")
@@ -607,10 +622,11 @@ def test_a_module_in_the_current_folder_shadows_no_installed_package(tmp_path):
 
 @pytest.fixture(scope="module")
 def tiny(small_workload):
-    """A real race of serial and map on one worker, one repeat: a result to write."""
+    """A real race of serial and map on one thread, one repeat: a result to write (no
+    worker processes, so the mutation run can use the tests of what is written and read)."""
     from foldrace import race
 
-    return race(small_workload, ["map"], [1], repeats=1, warmup=0)
+    return race(small_workload, ["map/thread"], [1], repeats=1, warmup=0)
 
 
 def _fake_run(monkeypatch, result, out: Path, *extra: str) -> int:
@@ -703,6 +719,7 @@ def test_plot_on_a_full_disk_keeps_the_earlier_figures(tiny, tmp_path, monkeypat
     assert not leftovers(tmp_path)
 
 
+@pytest.mark.processes
 @pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
 def test_an_interrupted_second_run_keeps_the_first_and_latest(tmp_path):
     import signal
@@ -812,7 +829,10 @@ BAD_FIELDS = [
     (_set("tasks", "pid", None), "tasks[0].pid must be an integer, got None"),
     (_set("tasks", "duration_s", [1]), "tasks[0].duration_s must be a finite number"),
     (_set("scores", "score", "high"), "scores[0].score must be a number or null, got 'high'"),
-    (_meta("schedules", "map", value="roundrobin"), "meta.schedules['map'] must be a known"),
+    (
+        _meta("schedules", "map/thread", value="roundrobin"),
+        "meta.schedules['map/thread'] must be a known",
+    ),
     (_meta("workers", value=[0]), "meta.workers must be a list of integers of at least 1"),
     (_meta("complete", value="no"), "meta.complete must be true or false"),
     (_meta("machine", "usable_cpus", value="two"), "meta.machine.usable_cpus must be"),
@@ -940,6 +960,7 @@ def test_version_is_the_installed_one(capsys):
     assert foldrace.__version__ == version("foldrace")
 
 
+@pytest.mark.processes
 def test_the_progress_bar_shows_on_a_terminal_or_when_asked(tmp_path):
     base = ["run", "--executors", "starmap", "--workers", "1", "--repeats", "1"]
     base += ["--samples", "100", "--no-plot", "--out", str(tmp_path / "out")]
@@ -952,6 +973,7 @@ def test_the_progress_bar_shows_on_a_terminal_or_when_asked(tmp_path):
     assert "race: 100%" in asked.stderr
 
 
+@pytest.mark.processes
 def test_json_output_of_executors_and_run(tmp_path, capsys):
     assert main(["executors", "--json"]) == ExitCode.OK
     listed = json.loads(capsys.readouterr().out)
@@ -996,6 +1018,7 @@ def test_the_cli_reference_page_lists_exactly_the_parsers_options():
     assert documented - offered == set(), "options documented that the parser does not take"
 
 
+@pytest.mark.processes
 def test_dispatch_says_what_it_will_time_shows_progress_and_how_long_it_took(tmp_path):
     done = _foldrace(
         "dispatch", "--executors", "apply", "map", "--tasks", "20", "--repeats", "1",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -31,6 +32,7 @@ from foldrace.executors import (
     DEFAULT_START_METHOD,
     LOCAL_BACKENDS,
     cluster_specs,
+    expand_specs,
     max_workers,
     parse_spec,
     standard_specs,
@@ -100,6 +102,7 @@ def cross_validated(seed_workload, custom_workload):
     return {w.name: cross_validated_means(w) for w in (seed_workload, custom_workload)}
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("workload_name", ["seed_workload", "custom_workload"])
 @pytest.mark.parametrize(("name", "workers"), CELLS)
 def test_scores_equal_serial_and_cross_validate_bitwise(
@@ -123,6 +126,7 @@ def uneven_workload(small_workload):
     )
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("name", NOT_SEQUENTIAL)
 def test_results_come_back_in_fold_order_when_completion_order_differs(uneven_workload, name):
     results = _run(name, 2, uneven_workload)
@@ -135,6 +139,7 @@ def test_results_come_back_in_fold_order_when_completion_order_differs(uneven_wo
         assert {r.pid for r in results} == {os.getpid()}
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("name", ["apply", "apply/thread"])
 def test_apply_keeps_one_task_running_at_a_time(uneven_workload, name):
     results = _run(name, 2, uneven_workload)
@@ -142,6 +147,7 @@ def test_apply_keeps_one_task_running_at_a_time(uneven_workload, name):
         assert before.end <= after.start
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("name", PARALLEL)
 def test_a_failing_task_raises_with_its_fold_named(small_workload, name):
     workload = Workload(
@@ -171,6 +177,7 @@ def test_serial_refuses_more_than_one_worker():
         get_executor("serial")(2)
 
 
+@pytest.mark.processes
 def test_more_workers_than_cpus_is_allowed(small_workload):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -191,6 +198,7 @@ START_METHOD_STRATEGIES = [
 ]
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("method", ["spawn", "forkserver"])
 @pytest.mark.parametrize("name", START_METHOD_STRATEGIES)
 def test_scores_are_identical_under_every_start_method(small_workload, name, method):
@@ -244,6 +252,7 @@ def test_labels_name_every_non_default_option_and_parse_back():
     assert parse_spec("map/process/task").label == "map"
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("name", SPECS)
 def test_inner_threads_are_limited_to_one_by_default(name):
     from foldrace.testing import inner_threads
@@ -259,6 +268,7 @@ def test_inner_threads_are_limited_to_one_by_default(name):
         assert executor.run(inner_threads, range(4)) == [own] * 4
 
 
+@pytest.mark.processes
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
 @pytest.mark.parametrize("name", ["map", "submit", "apply_async"])
 def test_forked_workers_start_no_extra_threads(small_workload, name):
@@ -286,6 +296,7 @@ CHUNKED = [
 ]
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("chunksize", [1, 2, 5])
 @pytest.mark.parametrize("name", CHUNKED)
 def test_every_chunk_size_gives_the_serial_results_in_task_order(custom_workload, name, chunksize):
@@ -358,6 +369,7 @@ if __name__ == "__main__":
 """
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("label", ["joblib", "gridsearch", "cross_validate"])
 def test_joblib_leaves_the_users_own_reusable_workers_running(tmp_path, label):
     """scikit-learn's n_jobs reuses loky's one set of workers: a race must not stop them."""
@@ -420,6 +432,7 @@ def _hold(payload: bytes) -> int:
     return len(payload)
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("half_read", [False, True])
 def test_a_pool_whose_workers_died_with_big_tasks_queued_terminates(half_read):
     """Dead workers leave the task handler writing into a full pipe, and one killed halfway
@@ -518,3 +531,98 @@ def test_the_default_start_method_agrees_with_cpython_here():
     asked = "import multiprocessing; print(multiprocessing.get_start_method())"
     done = subprocess.run([sys.executable, "-c", asked], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == DEFAULT_START_METHOD
+
+
+def _labels(specs) -> list[str]:
+    return [spec.label for spec in specs]
+
+
+def test_standard_configurations_are_serial_then_each_strategy_on_each_local_backend():
+    labels = _labels(standard_specs())
+    assert labels[0] == "serial"
+    assert len(labels) == len(set(labels))
+    assert "serial" not in _labels(cluster_specs())
+
+
+@pytest.mark.parametrize(
+    ("labels", "options", "expected"),
+    [
+        (["map", "serial"], {"start_methods": ["spawn", "fork"]}, ["map/spawn", "map", "serial"]),
+        (["joblib", "map/thread"], {"start_methods": ["spawn"]}, ["joblib", "map/thread"]),
+        (["map", "submit"], {"backends": ["thread"]}, ["map/thread", "submit/thread"]),
+        (["map/thread"], {"backends": ["process"]}, ["map/thread"]),
+        (
+            ["map", "joblib", "map/worker", "cross_validate", "map/thread"],
+            {"data_passing": ["shared", "task"]},
+            [
+                *["map/shared", "map", "joblib/shared", "joblib"],
+                *["map/worker", "cross_validate", "map/thread"],
+            ],
+        ),
+        (
+            ["map", "futures_map/thread", "apply", "map/chunksize=3"],
+            {"chunksizes": [1, 2]},
+            [
+                *["map/chunksize=1", "map/chunksize=2"],
+                *["futures_map/thread", "apply", "map/chunksize=3"],
+            ],
+        ),
+        (
+            ["map", "serial", "gridsearch", "apply/order=shuffled"],
+            {"orders": ["longest-first"]},
+            ["map/order=longest-first", "serial", "gridsearch", "apply/order=shuffled"],
+        ),
+        (["joblib", "map"], {"pre_dispatches": ["all"]}, ["joblib/pre_dispatch=all", "map"]),
+        (
+            ["cross_validate", "futures_map"],  # one data passing mode; several
+            {"data_passing": ["shared"]},
+            ["cross_validate", "futures_map/shared"],
+        ),
+        (
+            ["futures_map", "cross_validate"],  # chunks on processes, not on threads; none
+            {"chunksizes": [2]},
+            ["futures_map/chunksize=2", "cross_validate"],
+        ),
+    ],
+)
+def test_open_axes_take_each_value_where_the_strategy_offers_it(labels, options, expected):
+    assert _labels(expand_specs(labels, **options)) == expected
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"data_passing": ["x"]}, "unknown data passing 'x'; known: task, worker, shared"),
+        ({"orders": ["random"]}, "unknown order 'random'; known: given, longest-first, shuffled"),
+        ({"backends": ["gpu"]}, "unknown backend 'gpu'; known: process, thread, ray, dask"),
+        ({"chunksizes": [0]}, "chunksize must be an integer of at least 1, got 0"),
+        (
+            {"pre_dispatches": ["x"]},
+            "pre_dispatch must be 'all', a whole number of at least 1 or a positive multiple "
+            "of n_jobs such as '3*n_jobs', got 'x'",
+        ),
+    ],
+)
+def test_unknown_axis_values_are_refused_naming_the_known_ones(options, message):
+    with pytest.raises(InputError, match=f"^{re.escape(message)}$"):
+        expand_specs(["map"], **options)
+
+
+@pytest.mark.parametrize(
+    ("label", "message"),
+    [
+        ("map/speed=1", "unknown option 'speed' in executor 'map/speed=1'; known: chunksize, "
+         "order, pre_dispatch"),
+        ("map/spawn/fork", "executor 'map/spawn/fork' gives start method twice"),
+        ("map/order=a=b", "executor 'map' on process workers offers task order given, "
+         "longest-first, shuffled; got 'a=b'"),
+    ],
+)  # fmt: skip
+def test_label_words_are_checked(label, message):
+    with pytest.raises(InputError, match=f"^{re.escape(message)}$"):
+        parse_spec(label)
+
+
+def test_an_unknown_label_word_lists_every_axis_value():
+    with pytest.raises(InputError, match=r"known: process, thread, ray, dask, fork, spawn, "):
+        parse_spec("map/bogus")

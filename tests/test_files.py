@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from foldrace.errors import InputError
 from foldrace.files import (
     LATEST,
     WriteError,
     atomic_files,
     find_latest,
     publish_dir,
+    read_json,
     set_latest,
     strict_json,
     write_json,
@@ -180,3 +182,16 @@ def test_latest_falls_back_to_a_text_file_without_symlinks(tmp_path, monkeypatch
     assert set_latest(tmp_path, "run-a") == tmp_path / "latest.txt"
     assert find_latest(tmp_path) == tmp_path / "run-a"
     assert find_latest(tmp_path / "run-a") is None
+
+
+@pytest.mark.parametrize("content", [b"", b"\n", b"\xff\xfe not text", b"../elsewhere\n", b"a/b\n"])
+def test_a_latest_txt_that_names_no_folder_here_is_no_latest_run(tmp_path, content):
+    (tmp_path / "latest.txt").write_bytes(content)
+    assert find_latest(tmp_path) is None
+
+
+def test_a_file_that_is_not_json_is_named_in_one_line(tmp_path):
+    path = tmp_path / "results.json"
+    path.write_text("{nope")
+    with pytest.raises(InputError, match=f"^{re.escape(repr(str(path)))} is not valid JSON: "):
+        read_json(path)

@@ -29,6 +29,7 @@ def small_race(small_workload) -> RaceResult:
     return race(small_workload, workers=[1, 2], repeats=2)
 
 
+@pytest.mark.processes
 def test_tables_have_the_documented_columns_and_rows(small_race):
     assert tuple(small_race.timings.columns) == TIMING_COLUMNS
     assert tuple(small_race.tasks.columns) == TASK_COLUMNS
@@ -46,6 +47,7 @@ def test_tables_have_the_documented_columns_and_rows(small_race):
     assert (timings[timings["executor"] != "serial"]["startup_s"] > 0).all()
 
 
+@pytest.mark.processes
 def test_race_scores_are_identical_and_equal_cross_validate(small_race, small_workload):
     check = small_race.check()
     assert check.identical, check.describe()
@@ -64,6 +66,7 @@ def test_race_scores_are_identical_and_equal_cross_validate(small_race, small_wo
     assert check.describe() == "Identical averaged scores across executors: yes"
 
 
+@pytest.mark.processes
 def test_a_differing_score_is_reported_by_executor_and_model(small_race):
     scores = small_race.scores.copy()
     row = scores.index[
@@ -197,6 +200,7 @@ def test_bad_repeats_and_warmup_are_refused(small_workload, repeats, warmup):
         race(small_workload, ["map"], [1], repeats=repeats, warmup=warmup)
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("name", ["serial", "starmap"])
 def test_an_executor_failure_names_executor_workers_and_fold(small_workload, name):
     spare = None if name == "serial" else os.getpid()  # let serial pass, fail in workers
@@ -212,6 +216,7 @@ def test_an_executor_failure_names_executor_workers_and_fold(small_workload, nam
     assert isinstance(info.value.__cause__, FoldTaskError)
 
 
+@pytest.mark.processes
 def test_results_round_trip_through_json_bit_for_bit(small_race, tmp_path):
     paths = small_race.write(tmp_path / "out")
     assert {p.name for p in paths.values()} == {
@@ -229,6 +234,7 @@ def test_results_round_trip_through_json_bit_for_bit(small_race, tmp_path):
     assert not list((tmp_path / "out").glob(".*.tmp"))
 
 
+@pytest.mark.processes
 def test_an_interrupted_write_keeps_the_earlier_set(small_race, tmp_path, monkeypatch):
     from test_files import fail_on_file, leftovers
 
@@ -248,6 +254,7 @@ def _strict(token: str):
     raise AssertionError(f"not strict JSON: {token}")
 
 
+@pytest.mark.processes
 def test_non_finite_numbers_are_written_as_null_and_read_back_as_nan(small_race, tmp_path):
     scores = small_race.scores.copy()
     scores.loc[0, "score"] = math.nan
@@ -263,6 +270,7 @@ def test_non_finite_numbers_are_written_as_null_and_read_back_as_nan(small_race,
     assert again.summary().equals(odd.summary())
 
 
+@pytest.mark.processes
 def test_a_partial_result_with_no_runs_is_strict_json_too(small_race, tmp_path):
     empty = RaceResult.from_runs([], small_race.meta | {"complete": False})
     path = empty.write(tmp_path)["results"]
@@ -294,6 +302,7 @@ def test_reading_a_missing_file_is_an_input_error(tmp_path):
         RaceResult.read(tmp_path / "absent.json")
 
 
+@pytest.mark.processes
 def test_json_is_plain_and_tagged(small_race, tmp_path):
     data = json.loads(small_race.write(tmp_path)["results"].read_text())
     assert data["kind"] == "foldrace.race"
@@ -301,6 +310,7 @@ def test_json_is_plain_and_tagged(small_race, tmp_path):
     assert data["meta"]["complete"] is True
 
 
+@pytest.mark.processes
 def test_fold_model_granularity_sits_beside_fold_with_identical_scores(small_workload):
     result = race(
         small_workload,
@@ -329,6 +339,7 @@ def test_unknown_granularity_is_refused(small_workload):
         race(small_workload, ["map"], [1], granularity="model")
 
 
+@pytest.mark.processes
 def test_every_iterable_race_takes_may_be_a_generator(small_workload):
     result = race(
         small_workload,
@@ -347,6 +358,7 @@ def test_every_iterable_race_takes_may_be_a_generator(small_workload):
     assert result.check().identical
 
 
+@pytest.mark.processes
 def test_tasks_go_longest_first_when_asked_and_come_back_in_task_order(custom_workload):
     result = race(
         custom_workload,
@@ -371,6 +383,7 @@ def test_tasks_go_longest_first_when_asked_and_come_back_in_task_order(custom_wo
     assert result.check().identical
 
 
+@pytest.mark.processes
 def test_chunk_sizes_are_raced_recorded_and_predicted(custom_workload):
     result = race(
         custom_workload, ["map", "apply"], [2], repeats=1, warmup=0, chunksize=[1, 4],

@@ -137,6 +137,7 @@ def raced(small_workload) -> RaceResult:
     return race(small_workload, ["map"], [1, 2], repeats=1, warmup=0)
 
 
+@pytest.mark.processes
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from foldrace import EXECUTORS
 from foldrace.schedule import (
+    ORDER_SEED,
     SCHEDULES,
     pool_chunksize,
     predicted_makespan,
@@ -81,3 +84,49 @@ def test_an_explicit_chunk_size_makes_a_list_rule_chunked():
     assert predicted_speedup("list", durations, 2) == pytest.approx(2.0)
     assert predicted_speedup("list", durations, 2, chunksize=4) == pytest.approx(6 / 4)
     assert predicted_speedup("chunked", durations, 2, chunksize=4) == pytest.approx(6 / 4)
+
+
+def test_the_shuffled_order_is_random_s_shuffle_with_the_fixed_seed():
+    indices = list(range(10))
+    random.Random(ORDER_SEED).shuffle(indices)
+    assert task_order([1.0] * 10, "shuffled") == indices
+    assert indices != sorted(indices)
+
+
+def test_the_candidate_rules_group_the_tasks_by_candidate():
+    durations = [3.0, 1.0, 3.0, 1.0, 3.0, 1.0]  # three folds of two candidates: 3 s and 1 s
+    # by candidate: 3, 3, 3, 1, 1, 1 queued at once
+    assert predicted_makespan("by-candidate", durations, 2, None, 2) == 6.0
+    # candidate by candidate: 3 + 3 | 3, then 1 + 1 | 1
+    assert predicted_makespan("candidate-by-candidate", durations, 2, None, 2) == 8.0
+    assert predicted_makespan("by-candidate", durations, 2) == 7.0  # one candidate: a list
+    assert predicted_speedup("candidate-by-candidate", durations, 2, candidates=2) == 1.5
+
+
+@pytest.mark.parametrize("schedule", ["by-candidate", "candidate-by-candidate"])
+@pytest.mark.parametrize("candidates", [0, 2])
+def test_tasks_that_do_not_split_into_the_candidates_are_refused(schedule, candidates):
+    message = f"3 tasks do not split into {candidates} candidates"
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        predicted_makespan(schedule, [1.0, 1.0, 1.0], 2, None, candidates)
+
+
+def test_a_list_rule_without_a_chunk_size_sends_no_chunks():
+    durations = [1.0] * 20  # multiprocessing's own chunks would be of 3 tasks
+    assert predicted_makespan("list", durations, 2) == 10.0
+    assert predicted_makespan("chunked", durations, 2) == 11.0  # 3+3+3+2 | 3+3+3
+    assert predicted_speedup("list", durations, 2) == 2.0
+
+
+def test_no_tasks_or_no_time_is_linear():
+    assert predicted_makespan("list", [], 2) == 0.0
+    assert predicted_speedup("list", [], 2) == 2.0
+    assert predicted_speedup("list", [0.0, 0.0], 2) == 2.0
+
+
+def test_unknown_names_list_the_known_ones():
+    known = "sequential, list, chunked, by-candidate, candidate-by-candidate"
+    with pytest.raises(ValueError, match=f"^unknown schedule 'greedy'; known: {known}$"):
+        predicted_makespan("greedy", [1.0], 2)
+    with pytest.raises(ValueError, match=r"^unknown order 'random'; known: given, longest-first, "):
+        task_order([1.0], "random")

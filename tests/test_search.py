@@ -33,6 +33,7 @@ def _tree():
     return DecisionTreeClassifier(random_state=0)
 
 
+@pytest.mark.processes
 def test_a_grid_search_race_selects_what_gridsearchcv_selects_bit_for_bit(data, tmp_path):
     X, y = data
     workload = search_workload(_tree(), GRID, X=X, y=y, folds=3, name="tree")
@@ -58,6 +59,7 @@ def test_a_grid_search_race_selects_what_gridsearchcv_selects_bit_for_bit(data, 
     assert again.ranking()["candidate"].tolist() == ranking["candidate"].tolist()
 
 
+@pytest.mark.processes
 def test_a_randomized_search_draws_the_candidates_randomizedsearchcv_draws(data):
     X, y = data
     workload = search_workload(
@@ -126,6 +128,7 @@ def test_params_parse_as_lists_literals_words_and_distributions():
 TREE = "tree=sklearn.tree:DecisionTreeClassifier(random_state=0)"
 
 
+@pytest.mark.processes
 def test_the_cli_races_a_search_and_prints_the_selection(tmp_path, capsys):
     out = tmp_path / "out"
     code = main(
@@ -145,6 +148,7 @@ def test_the_cli_races_a_search_and_prints_the_selection(tmp_path, capsys):
     assert first == {"max_depth": 2, "min_samples_leaf": 1}
 
 
+@pytest.mark.processes
 def test_the_cli_draws_a_randomized_search_with_its_seed(tmp_path, capsys):
     out = tmp_path / "out"
     arguments = [
@@ -186,6 +190,7 @@ def _page_commands() -> list[list[str]]:
     return [shlex.split(line)[1:] for line in lines if line.strip().startswith("foldrace run")]
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("arguments", _page_commands(), ids=["grid", "randomized"])
 def test_the_pages_commands_run_at_a_small_size(tmp_path, capsys, arguments):
     smaller = ["--samples", "300", "--folds", "3", "--repeats", "1", "--workers", "2"]
@@ -194,6 +199,7 @@ def test_the_pages_commands_run_at_a_small_size(tmp_path, capsys, arguments):
     assert "selected: " in capsys.readouterr().out
 
 
+@pytest.mark.processes
 def test_try_it_races_longest_first_against_the_given_order(tmp_path, capsys):
     grid = _page_commands()[0]
     smaller = ["--samples", "300", "--folds", "3", "--repeats", "1", "--workers", "2"]
