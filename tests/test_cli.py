@@ -873,8 +873,12 @@ def test_a_run_interrupted_before_any_timed_run_exits_2(tiny, tmp_path, capsys, 
     assert not (tmp_path / "figures").exists()
 
 
-def test_whatif_predicts_at_more_workers_and_writes_its_set(tiny, tmp_path, capsys):
-    path = tiny.write(tmp_path / "run")["results"]
+@pytest.mark.processes
+def test_whatif_predicts_at_more_workers_and_writes_its_set(small_workload, tmp_path, capsys):
+    from foldrace import race
+
+    one = race(small_workload, ["map"], [1], repeats=1, warmup=0)  # processes: a prediction
+    path = one.write(tmp_path / "run")["results"]
     out = tmp_path / "w"
     argv = ["whatif", str(path), "--workers", "1", "2", "16", "--out", str(out)]
     assert main(argv) == ExitCode.OK
@@ -891,6 +895,7 @@ def test_whatif_predicts_at_more_workers_and_writes_its_set(tiny, tmp_path, caps
     assert "(2 CPUs shared)" in capsys.readouterr().out
 
 
+@pytest.mark.processes
 def test_whatif_without_any_executor_at_one_worker_exits_2(small_workload, tmp_path, capsys):
     from foldrace import race
 

@@ -492,6 +492,7 @@ if __name__ == "__main__":
 """
 
 
+@pytest.mark.processes
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
 def test_the_fork_server_preloads_the_models_and_its_workers_start_no_extra_threads(tmp_path):
     """Forkserver workers start with scikit-learn imported and inherit the server's limit.
@@ -527,6 +528,7 @@ def test_the_default_start_method_is_the_platforms_own(monkeypatch, platform, ve
     assert platform_start_method() == method
 
 
+@pytest.mark.processes
 def test_the_default_start_method_agrees_with_cpython_here():
     asked = "import multiprocessing; print(multiprocessing.get_start_method())"
     done = subprocess.run([sys.executable, "-c", asked], capture_output=True, text=True, check=True)
