@@ -130,3 +130,8 @@ def test_unknown_names_list_the_known_ones():
         predicted_makespan("greedy", [1.0], 2)
     with pytest.raises(ValueError, match=r"^unknown order 'random'; known: given, longest-first, "):
         task_order([1.0], "random")
+
+
+def test_predicted_speedup_of_tasks_shorter_than_a_second():
+    # the makespan (0.3 s) is below 1: the speedup is still the work over it, not the count
+    assert predicted_speedup("list", [0.3, 0.1], 2) == pytest.approx(0.4 / 0.3)
