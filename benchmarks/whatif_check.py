@@ -14,7 +14,8 @@ oversubscribed), and the table sets those predictions beside the measured speedu
 the same predictions with a CPU per worker are drawn to 64 workers.
 
 Run: ``python benchmarks/whatif_check.py [--repeats 3] [--markdown docs/outputs/whatif-check.md]
-[--figures docs/figures]`` (``--size small`` for a quick check).
+[--figures docs/figures]`` (``--size small`` for a quick check; ``--workers 1,2,4,8,16`` and
+``--executors map,submit`` on a machine with more CPUs).
 """
 
 from __future__ import annotations
@@ -48,6 +49,16 @@ def workloads(size: str) -> dict[str, object]:
     return {"blog": blog, "grid": search}
 
 
+def _counts(text: str) -> tuple[int, ...]:
+    """``"1,2,4"`` as ``(1, 2, 4)``."""
+    return tuple(int(part) for part in text.split(","))
+
+
+def _names(text: str) -> tuple[str, ...]:
+    """``"map,submit"`` as ``("map", "submit")``."""
+    return tuple(part.strip() for part in text.split(","))
+
+
 def check_table(result: RaceResult, cpus: int) -> pd.DataFrame:
     """Predicted (``cpus`` shared) against measured speedup at every raced worker count."""
     curves = predicted_curves(result, sorted(set(result.timings["workers"])), cpus)
@@ -78,11 +89,17 @@ def main(argv: list[str] | None = None) -> dict[str, pd.DataFrame]:
     parser.add_argument("--markdown", type=Path, help="write the check table here")
     parser.add_argument("--figures", type=Path, help="write whatif-NAME.png/.svg here")
     parser.add_argument("--results", type=Path, help="write each race's results here")
+    parser.add_argument(
+        "--workers", type=_counts, default=WORKERS, help="worker counts, e.g. 1,2,4,8,16"
+    )
+    parser.add_argument(
+        "--executors", type=_names, default=ENTRANTS, help="entrants, e.g. map,submit"
+    )
     args = parser.parse_args(argv)
     cpus = usable_cpus()
     tables = {}
     for name, workload in workloads(args.size).items():
-        result = race(workload, ENTRANTS, WORKERS, repeats=args.repeats)
+        result = race(workload, args.executors, args.workers, repeats=args.repeats)
         if not result.check().identical:
             raise SystemExit(f"{name}: the executors' averaged scores differ")
         tables[name] = check_table(result, cpus)

@@ -12,6 +12,7 @@ from sklearn.model_selection import cross_validate
 
 from foldrace import FoldTaskError, InputError, RaceError, RaceResult, Workload, race
 from foldrace.fold import FoldResult
+from foldrace.fork_pages import needs_settling
 from foldrace.harness import plan
 from foldrace.results import (
     SCORE_COLUMNS,
@@ -21,7 +22,7 @@ from foldrace.results import (
     Run,
 )
 from foldrace.schedule import predicted_speedup
-from foldrace.testing import FailingClassifier
+from foldrace.testing import FailingClassifier, SlowClassifier
 
 
 @pytest.fixture(scope="module")
@@ -408,3 +409,32 @@ def test_all_stands_for_every_standard_configuration_from_python_as_on_the_comma
     standard = [spec.label for spec in standard_specs()]
     assert labels == [*standard, "map/chunksize=1"]  # serial first, nothing twice
     assert {"starmap/thread", "joblib", "gridsearch"} <= set(labels)
+
+
+@pytest.mark.processes
+@pytest.mark.parametrize(
+    ("executors", "at_least"),
+    [
+        (["map"], 2),  # every serial run after the warm-up round follows a fork pool
+        (["map/forkserver"], 0),  # the fork server forks, this process does not: none
+        (["map", "starmap/thread"], 2),  # thread pools run their tasks here too
+    ],
+)
+def test_runs_in_this_process_after_a_fork_are_preceded_by_an_untimed_task(
+    small_workload, tmp_path, executors, at_least
+):
+    stamps = tmp_path / "fits"
+    model = SlowClassifier(0.0, stamp_file=str(stamps), end_file=str(tmp_path / "ends"))
+    workload = Workload(small_workload.X, small_workload.y, {"slow": model}, folds=3)
+    forked = needs_settling()  # this test process may have forked before
+    result = race(workload, executors, [1], repeats=2, warmup=1)
+    expected = 0  # a run here, after a fork since the last such run, settles
+    for cell in (c for r in result.meta["rounds"] for c in r["order"]):
+        if cell == "map@1":
+            forked = True
+        elif cell != "map/forkserver@1":
+            expected, forked = expected + forked, False
+    assert result.meta["settling_runs"] == expected
+    assert expected >= at_least
+    runs = 3 * (len(executors) + 1)  # the warm-up round and two repeats, serial included
+    assert len(stamps.read_text().split()) == runs * 3 + expected  # one fit per task

@@ -56,6 +56,7 @@ from foldrace.executors import (
 from foldrace.executors.data import SharedData, call_with_worker_data, payload_bytes
 from foldrace.executors.options import check_blas_threads, check_count, check_timeout
 from foldrace.fold import FoldResult, FoldTask, benchmark_fold
+from foldrace.fork_pages import needs_settling, settled
 from foldrace.interrupts import StopSignals, stop_received
 from foldrace.keys import REFERENCE
 from foldrace.machine import describe_machine, machine_state
@@ -247,6 +248,25 @@ def _timed(
     for position, index in enumerate(order):  # back to the workload's order
         in_task_order[index] = results[position]
     return TimedRun(started, t1 - t0, t2 - t1, t3 - t2, in_task_order)
+
+
+def _settle_if_forked(
+    spec: ExecutorSpec, options: RunOptions, workload: Workload, task: FoldTask
+) -> bool:
+    """Run ``task`` once, untimed, in this process if this run's tasks execute here and
+    this process has forked since it last did so (see :mod:`foldrace.fork_pages`).
+
+    Returns whether it ran. A failure of the task raises here as it would in the run.
+    """
+    backend = spec.backend_class
+    runs_here = backend is None or backend.uses_threads
+    if not (runs_here and needs_settling()):
+        return False
+    reference = parse_spec(REFERENCE).build(replace(options, workers=1, address=None))
+    with reference.bind(workload.common_args) as executor:
+        executor.run(benchmark_fold, [task])
+    settled()
+    return True
 
 
 def payload_sizes(spec: ExecutorSpec, workload: Workload, task: FoldTask) -> dict[str, int]:
@@ -581,6 +601,7 @@ def race(
         else check_count("order_seed", order_seed, 0)
     )
     meta["rounds"] = []
+    meta["settling_runs"] = 0
     shuffler = random.Random(order_seed)
     reference_durations: dict[str, list[float]] = {}  # the first serial run's, per granularity
     try:
@@ -622,6 +643,8 @@ def race(
                             address = addresses.get(spec.backend or "")
                             options = RunOptions(w, limit, blas_threads, address)
                             known = reference_durations.get(g)
+                            if _settle_if_forked(spec, options, workload, tasks[g][0]):
+                                meta["settling_runs"] += 1
                             timed = _timed(spec, options, workload, tasks[g], known)
                         except (RaceError, KeyboardInterrupt):
                             raise
