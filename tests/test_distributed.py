@@ -57,17 +57,24 @@ def _start_cluster(scheduler: list[str], workers: int) -> tuple[str, list[subpro
                 **quiet,
             )
         )  # fmt: skip
-    deadline = time.monotonic() + 90
+    if not _wait_for_workers(address, workers):
+        _stop(processes)
+        raise RuntimeError("the Dask cluster did not start")
+    return address, processes
+
+
+def _wait_for_workers(address: str, workers: int) -> bool:
+    """Whether ``workers`` workers joined the scheduler at ``address`` within 90 s."""
+    deadline = time.monotonic() + 90  # a hang guard
     while time.monotonic() < deadline:
         try:
             with distributed.Client(address, timeout="2s") as client:
                 if len(client.scheduler_info(n_workers=-1)["workers"]) >= workers:
-                    return address, processes
+                    return True
         except OSError:
             pass
         time.sleep(0.5)
-    _stop(processes)
-    raise RuntimeError("the Dask cluster did not start")
+    return False
 
 
 def _stop(processes: list[subprocess.Popen]) -> None:
@@ -252,15 +259,7 @@ def test_tutorial_12_try_it_runs_as_written_and_every_process_keeps_to_loopback(
     ]
     try:
         address = f"tcp://127.0.0.1:{ports['8786']}"
-        deadline = time.monotonic() + 90  # a hang guard
-        while time.monotonic() < deadline:
-            try:
-                with distributed.Client(address, timeout="2s") as client:
-                    if len(client.scheduler_info(n_workers=-1)["workers"]) == 2:
-                        break
-            except OSError:
-                pass
-            time.sleep(0.5)
+        assert _wait_for_workers(address, 2)
         listening = [
             connection.laddr
             for process in started

@@ -805,7 +805,9 @@ def _whatif(args: argparse.Namespace) -> int:
     with atomic_files() as files:
         paths = [out / "whatif.csv"]
         atomic_write(paths[0], functools.partial(curves.to_csv, index=False), files=files)
-        paths += save_figure(plot_whatif(result, workers, args.cpus), out / "whatif", files)
+        paths += save_figure(
+            plot_whatif(result, workers, args.cpus, curves=curves), out / "whatif", files
+        )
     print(f"\nWrote {', '.join(map(str, paths))}")
     return ExitCode.OK
 

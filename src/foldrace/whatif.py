@@ -141,19 +141,23 @@ def plot_whatif(
     workers: Sequence[int] = WHATIF_WORKERS,
     cpus: int | None = None,
     ax: Axes | None = None,
+    *,
+    curves: pd.DataFrame | None = None,
 ) -> Figure:
     """Predicted speedup curves (dashed) to many workers, the measured points on them.
 
     One panel per granularity (or only the first, drawn into ``ax``): each executor's
     prediction dashed in its colour, its measured speedups as filled markers, the
     granularity bound and the ideal. A vertical line marks the CPUs of the machine that
-    measured the race.
+    measured the race. ``curves``, if given, are ``predicted_curves(result, workers,
+    cpus)`` already computed.
     """
     import matplotlib.pyplot as plt
 
     from foldrace.plots import executor_colour
 
-    curves = predicted_curves(result, workers, cpus)
+    if curves is None:
+        curves = predicted_curves(result, workers, cpus)
     granularities = list(dict.fromkeys(curves["granularity"])) or ["fold"]
     if ax is None:
         fig, axes = plt.subplots(

@@ -8,18 +8,13 @@ joblib's reusable loky workers, started (the start-up phase) and warm before the
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sklearn.base import clone
 from sklearn.model_selection import cross_validate
 
-from foldrace.executors.strategies.sklearn_probe import (
-    OwnSearch,
-    is_fold_benchmark,
-    parallel_calls,
-    search_inputs,
-)
+from foldrace.executors.strategies.sklearn_probe import OwnSearch, SearchInputs
+from foldrace.fold import FoldResult
 
 __all__ = ["CrossValidateExecutor"]
 
@@ -31,14 +26,8 @@ class CrossValidateExecutor(OwnSearch):
     summary = "scikit-learn's cross_validate(n_jobs=w), one call per model, on loky workers"
     schedule = "candidate-by-candidate"
 
-    def dispatch(
-        self, workers: Any, fn: Callable[..., Any], common: tuple[Any, ...], items: list[Any]
-    ) -> list[Any]:
+    def search(self, workers: Any, task: SearchInputs) -> list[FoldResult]:
         """A ``cross_validate`` call per candidate; results read from what it returns."""
-        if not is_fold_benchmark(fn, items):  # another function: scikit-learn's Parallel
-            with workers.running(self.deadline()):
-                return parallel_calls(fn, common, items, self.workers)
-        task = search_inputs(common, items)
         splits = []
         with workers.running(self.deadline()):
             for candidate in task.candidates:

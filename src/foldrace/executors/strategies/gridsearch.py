@@ -9,17 +9,12 @@ its own order, with its own batching. The workers come from the process backend,
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sklearn.model_selection import GridSearchCV
 
-from foldrace.executors.strategies.sklearn_probe import (
-    OwnSearch,
-    is_fold_benchmark,
-    parallel_calls,
-    search_inputs,
-)
+from foldrace.executors.strategies.sklearn_probe import OwnSearch, SearchInputs
+from foldrace.fold import FoldResult
 
 __all__ = ["GridSearchExecutor"]
 
@@ -31,14 +26,8 @@ class GridSearchExecutor(OwnSearch):
     summary = "scikit-learn's GridSearchCV(n_jobs=w): all tasks as one search on loky workers"
     schedule = "by-candidate"
 
-    def dispatch(
-        self, workers: Any, fn: Callable[..., Any], common: tuple[Any, ...], items: list[Any]
-    ) -> list[Any]:
+    def search(self, workers: Any, task: SearchInputs) -> list[FoldResult]:
         """One search over every candidate and fold; results read from ``cv_results_``."""
-        if not is_fold_benchmark(fn, items):  # another function: scikit-learn's Parallel
-            with workers.running(self.deadline()):
-                return parallel_calls(fn, common, items, self.workers)
-        task = search_inputs(common, items)
         search = GridSearchCV(
             task.probe,
             task.candidates,

@@ -221,3 +221,17 @@ class OwnSearch(Executor):
     start_methods = ("loky",)
     data_modes = ("task",)
     takes_order = False
+
+    def dispatch(
+        self, workers: Any, fn: Callable[..., Any], common: tuple[Any, ...], items: list[Any]
+    ) -> list[Any]:
+        """The fold benchmark's tasks as scikit-learn's own search (:meth:`search`);
+        another function through scikit-learn's ``Parallel`` on the same workers."""
+        if not is_fold_benchmark(fn, items):
+            with workers.running(self.deadline()):
+                return parallel_calls(fn, common, items, self.workers)
+        return self.search(workers, search_inputs(common, items))
+
+    def search(self, workers: Any, task: SearchInputs) -> list[FoldResult]:
+        """Run every candidate of ``task`` on every fold; the results in task order."""
+        raise NotImplementedError
