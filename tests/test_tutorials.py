@@ -45,6 +45,17 @@ def run(
     return pickle.loads(facts.read_bytes())
 
 
+def foldrace_command(*arguments: str, env: dict[str, str] | None = None):
+    """``python -m foldrace ARGUMENTS``, its output captured; ended by a hang guard."""
+    return subprocess.run(
+        [sys.executable, "-m", "foldrace", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=280,  # a hang guard
+        env=env,
+    )
+
+
 def test_every_tutorial_has_main_and_a_guard():
     scripts = sorted(TUTORIALS.glob("[0-9][0-9]_*.py"))
     assert len(scripts) >= 12
@@ -123,10 +134,7 @@ def test_06_benchmarks_run_and_plot_and_try_it_side_by_side(tmp_path):
     more = run("06_benchmarks", tmp_path, cwd=TUTORIALS, out=str(three), workers="1,2,3", rounds=1)
     assert set(more["summary"]["workers"]) == {1, 2, 3}
     files = [str(two / "bench.json"), str(three / "bench.json")]
-    command = [sys.executable, "-m", "foldrace", "plot", "--benchmark-json", *files]
-    done = subprocess.run(
-        [*command, "--out", str(tmp_path / "compare")], capture_output=True, text=True, timeout=120
-    )
+    done = foldrace_command("plot", "--benchmark-json", *files, "--out", str(tmp_path / "compare"))
     assert done.returncode == 0, done.stderr
     assert [p.suffix for p in sorted((tmp_path / "compare").iterdir())] == [".png", ".svg"]
 
@@ -168,12 +176,7 @@ def test_05_try_it_per_fold_and_model_with_timelines(tmp_path):
         "--repeats",
         "1",
     ]
-    done = subprocess.run(
-        [sys.executable, "-m", "foldrace", *command, "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=280,
-    )
+    done = foldrace_command(*command, "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Granularity bound of 3 tasks per fold (" in done.stdout
     assert "Granularity bound of 6 tasks per fold-model (" in done.stdout
@@ -256,12 +259,7 @@ def test_09_try_it_two_strategies_under_every_start_method(tmp_path):
     methods = ["fork", "spawn", "forkserver"]
     command = ["run", "--executors", "starmap", "submit", "--start-method", *methods]
     small = ["--workers", "2", "--samples", "300", "--repeats", "1", "--out", str(tmp_path)]
-    done = subprocess.run(
-        [sys.executable, "-m", "foldrace", *command, *small],
-        capture_output=True,
-        text=True,
-        timeout=280,
-    )
+    done = foldrace_command(*command, *small)
     assert done.returncode == 0, done.stderr[-2000:]
     for label in ("starmap", "starmap/spawn", "submit/forkserver"):
         assert any(line.startswith(f"{label} ") for line in done.stdout.splitlines()), label
@@ -269,10 +267,12 @@ def test_09_try_it_two_strategies_under_every_start_method(tmp_path):
 
 
 def test_10_moving_data_measures_bytes_and_time_per_mode(tmp_path):
-    table = run("10_moving_data", tmp_path, out=str(tmp_path), sizes=(300, 3000), repeats=1)[
-        "table"
-    ]
+    done = run("10_moving_data", tmp_path, out=str(tmp_path), sizes=(300, 3000), repeats=1)
+    table = done["table"]
     assert set(table["executor"]) == {"serial", "starmap", "starmap/worker", "starmap/shared"}
+    assert list(table["data"][:4]) == ["-", "task", "worker", "shared"]
+    bars = {tick.get_text() for ax in done["figure"].axes for tick in ax.get_yticklabels()}
+    assert {"serial", "starmap/task", "starmap/worker", "starmap/shared"} <= bars
     big = table[table["samples"] == 3000].set_index("executor")
     assert big.loc["starmap", "bytes per task"] > 3000 * 20 * 8  # X travels with each task
     assert big.loc["starmap/worker", "bytes per task"] < big.loc["starmap", "bytes per task"]
@@ -312,13 +312,7 @@ def test_11_try_it_without_the_limit_ends_and_never_forks_after_openmp(tmp_path)
     # OpenMP threads that spin while they wait can stretch this run from seconds to minutes
     # beside other work (the page says so); sleeping waits keep the test's time bounded.
     quiet = os.environ | {"OMP_WAIT_POLICY": "PASSIVE"}
-    done = subprocess.run(  # the hang guard: it ends, or the test fails here
-        [sys.executable, "-m", "foldrace", *command, *small],
-        capture_output=True,
-        text=True,
-        timeout=280,
-        env=quiet,
-    )
+    done = foldrace_command(*command, *small, env=quiet)  # it ends, or the test fails here
     assert "forkserver" in done.stderr  # fork after the unlimited serial run is replaced
     if done.returncode != 0:  # a run that deadlocked anyway ends as a timeout error
         assert done.returncode == 1, done.stderr[-2000:]
