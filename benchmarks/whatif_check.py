@@ -95,10 +95,15 @@ def main(argv: list[str] | None = None) -> dict[str, pd.DataFrame]:
     parser.add_argument(
         "--executors", type=_names, default=ENTRANTS, help="entrants, e.g. map,submit"
     )
+    parser.add_argument(
+        "--workload", choices=("blog", "grid"), action="append", help="only these workloads"
+    )
     args = parser.parse_args(argv)
     cpus = usable_cpus()
     tables = {}
     for name, workload in workloads(args.size).items():
+        if args.workload and name not in args.workload:
+            continue
         result = race(workload, args.executors, args.workers, repeats=args.repeats)
         if not result.check().identical:
             raise SystemExit(f"{name}: the executors' averaged scores differ")
