@@ -7,7 +7,8 @@ the large one (20000 samples, 2 workers, 2 repeats), or reads the results of ear
 part in seconds and as a share of it, with the machine and its load during the race.
 
 Run: ``python benchmarks/accounting_table.py [--default DIR] [--large DIR]
-[--markdown docs/outputs/accounting.md]``
+[--markdown docs/outputs/accounting.md] [--figures docs/figures]`` (the figures: the
+default race's ``accounting.png`` and ``.svg``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from foldrace import RaceResult, default_workload, race
 from foldrace.accounting import PARTS, account
 from foldrace.machine import machine_caption
+from foldrace.plots import plot_accounting, write_figure
 
 WORKERS = 2
 LARGE = 20_000
@@ -81,6 +83,9 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--large", type=Path, help=f"results of a --samples {LARGE} race")
     parser.add_argument("--repeats-large", type=int, default=2, help="repeats of the large race")
     parser.add_argument("--markdown", type=Path, help="also write the tables as Markdown here")
+    parser.add_argument(
+        "--figures", type=Path, help="also draw the default race's accounting.png/.svg here"
+    )
     args = parser.parse_args(argv)
     default = RaceResult.read(args.default) if args.default else race(progress=True)
     large = (
@@ -102,6 +107,8 @@ def main(argv: list[str] | None = None) -> str:
     print(text)
     if args.markdown:
         args.markdown.write_text(text + "\n")
+    if args.figures:
+        write_figure(plot_accounting(default), args.figures, "accounting")
     return text
 
 
