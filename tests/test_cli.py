@@ -38,9 +38,10 @@ def _foldrace(*args: str, cwd=None) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    """One real ``foldrace run --workers 1 2 --repeats 1`` in a subprocess."""
+    """One real ``foldrace run --workers 1 2 --repeats 1 --progress`` in a subprocess."""
     out = tmp_path_factory.mktemp("run") / "results"
-    done = _foldrace("run", "--workers", "1", "2", "--repeats", "1", "--out", str(out))
+    command = ["run", "--workers", "1", "2", "--repeats", "1", "--progress", "--out", str(out)]
+    done = _foldrace(*command)
     return out, done
 
 
@@ -86,7 +87,7 @@ def test_run_prints_table_bound_scores_and_identical_line(run_dir):
     assert "0.8680219101512723" in done.stdout  # logit, full precision
     assert "0.905368254904951" in done.stdout  # rf
     assert "Identical averaged scores across executors: yes" in done.stdout
-    assert "race" in done.stderr  # the progress bar
+    assert "race: 100%" in done.stderr  # the progress bar, shown with --progress in a pipe
 
 
 @pytest.mark.processes
