@@ -460,6 +460,33 @@ def test_a_pool_whose_workers_died_with_big_tasks_queued_terminates(half_read):
     assert not result.ready() or not result.successful()
 
 
+@pytest.mark.processes
+def test_stopping_a_pool_whose_idle_worker_died_holding_the_task_lock_does_not_wait(
+    monkeypatch,
+):
+    """Only workers take the task queue's read lock: once they are dead, a held one is
+    freed at once (an idle worker holds it while it waits; the lock wait is for the
+    result queue's, which this process's own task handler takes too)."""
+    import threading
+
+    import foldrace.executors.internals as internals
+
+    monkeypatch.setattr(internals, "LOCK_WAIT_SECONDS", 600.0)  # waited for: a hang
+    pool = multiprocessing.get_context("fork").Pool(2)
+    processes = internals.pool_processes(pool)
+    lock = pool._inqueue._rlock
+    deadline = time.monotonic() + 30
+    while lock.acquire(timeout=0.0) and time.monotonic() < deadline:  # free: not yet taken
+        lock.release()
+        time.sleep(0.01)
+    for process in processes:  # one of them holds it, waiting for a task
+        os.kill(process.pid, signal.SIGKILL)
+    stopper = threading.Thread(target=internals.terminate_pool, args=(pool, processes), daemon=True)
+    stopper.start()
+    stopper.join(60)  # a generous hang guard, far below the 600 s lock wait
+    assert not stopper.is_alive(), "stopping the pool waited for a dead worker's lock"
+
+
 def test_negative_worker_counts_mean_what_n_jobs_means(monkeypatch):
     import foldrace.executors.options as options
 

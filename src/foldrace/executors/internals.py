@@ -140,12 +140,16 @@ def terminate_pool(pool: Any, processes: Iterable[Any]) -> None:
                 os.kill(process.pid, signal.SIGKILL)
     for process in workers:
         process.join()
-    for queue, name in (("_inqueue", "_rlock"), ("_outqueue", "_wlock")):
+    # Only workers take the task queue's read lock (until Pool.terminate itself does), so
+    # with every worker dead, a held one is a dead worker's: no wait (an idle worker holds
+    # it while it waits for a task). The result queue's write lock is also taken for a
+    # moment by this process's task-handler thread: a held one is a dead worker's only if
+    # it stays held.
+    locks = (("_inqueue", "_rlock", 0.0), ("_outqueue", "_wlock", LOCK_WAIT_SECONDS))
+    for queue, name, wait in locks:
         lock = getattr(getattr(pool, queue, None), name, None)
         if lock is not None:
-            # Taken here if free, or once this process's own pool threads let go of it
-            # (they hold it for a moment); still held after that: by a dead worker.
-            lock.acquire(timeout=LOCK_WAIT_SECONDS)
+            lock.acquire(timeout=wait)
             lock.release()  # free either way
     _stop_task_handler(pool)  # it sends its last message to the result queue: locks first
     pool.terminate()
@@ -173,7 +177,8 @@ HANDLER_JOIN_SECONDS = 5.0
 """How long to wait for a pool's worker-handler thread to notice it must stop."""
 
 LOCK_WAIT_SECONDS = 0.2
-"""How long a queue lock may stay held by a live thread before it counts as a dead one's."""
+"""How long the result queue's write lock may stay held by this process's task-handler
+thread before it counts as a dead worker's."""
 
 
 def attach_untracked(name: str) -> shared_memory.SharedMemory:
