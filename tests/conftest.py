@@ -8,6 +8,8 @@ import importlib.util
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from types import ModuleType
@@ -76,6 +78,20 @@ def custom_workload() -> Workload:
         {"tree": DecisionTreeClassifier(max_depth=4, random_state=0), "nb": GaussianNB()},
         folds=KFold(n_splits=4, shuffle=True, random_state=1),
         name="custom",
+    )
+
+
+def foldrace_command(
+    *arguments: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """``python -m foldrace ARGUMENTS``, its output captured; ended by a hang guard."""
+    return subprocess.run(
+        [sys.executable, "-m", "foldrace", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=280,  # a hang guard, below pytest's own 300 s
+        cwd=cwd,
+        env=env,
     )
 
 

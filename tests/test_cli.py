@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import foldrace_command
 from foldrace.cli import ExitCode, main
 from foldrace.executors import BLOG_STRATEGIES, executor_names, usable_cpus
 
@@ -26,22 +27,12 @@ def latest(out: Path) -> Path:
     return out / target
 
 
-def _foldrace(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "foldrace", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-    )
-
-
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     """One real ``foldrace run --workers 1 2 --repeats 1 --progress`` in a subprocess."""
     out = tmp_path_factory.mktemp("run") / "results"
     command = ["run", "--workers", "1", "2", "--repeats", "1", "--progress", "--out", str(out)]
-    done = _foldrace(*command)
+    done = foldrace_command(*command)
     return out, done
 
 
@@ -376,7 +367,7 @@ def test_plot_refuses_bad_json(tmp_path, capsys, content, message):
 
 @pytest.mark.processes
 def test_bad_input_in_a_real_subprocess_has_no_traceback(tmp_path):
-    done = _foldrace("run", "--workers", "0", cwd=tmp_path)
+    done = foldrace_command("run", "--workers", "0", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "foldrace run: error: argument --workers: workers must be at least 1, or -1 for every "
@@ -393,7 +384,7 @@ def test_console_script_and_module_are_the_same_command():
     assert script, "the foldrace console script is installed beside the interpreter"
     done = subprocess.run([script, "executors"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
-    assert done.stdout == _foldrace("executors").stdout
+    assert done.stdout == foldrace_command("executors").stdout
 
 
 @pytest.mark.processes
@@ -729,7 +720,7 @@ def test_an_interrupted_second_run_keeps_the_first_and_latest(tmp_path):
 
     out = tmp_path / "out"
     base = ["run", "--executors", "starmap", "--workers", "1", "--out", str(out)]
-    done = _foldrace(*base, "--repeats", "1", "--quiet", "--no-plot")
+    done = foldrace_command(*base, "--repeats", "1", "--quiet", "--no-plot")
     assert done.returncode == ExitCode.OK, done.stderr
     first = latest(out)
     kept = _snapshot(first)
@@ -970,11 +961,11 @@ def test_version_is_the_installed_one(capsys):
 def test_the_progress_bar_shows_on_a_terminal_or_when_asked(tmp_path):
     base = ["run", "--executors", "starmap", "--workers", "1", "--repeats", "1"]
     base += ["--samples", "100", "--no-plot", "--out", str(tmp_path / "out")]
-    logged = _foldrace(*base)  # standard error is a pipe here, as when sent to a log file
+    logged = foldrace_command(*base)  # standard error is a pipe here, as when sent to a log file
     assert logged.returncode == ExitCode.OK, logged.stderr
     assert not re.search(r"(^|\r)race:", logged.stderr, flags=re.MULTILINE)  # no bar
     assert "\r" not in logged.stderr
-    asked = _foldrace(*base, "--progress")
+    asked = foldrace_command(*base, "--progress")
     assert asked.returncode == ExitCode.OK, asked.stderr
     assert "race: 100%" in asked.stderr
 
@@ -1026,7 +1017,7 @@ def test_the_cli_reference_page_lists_exactly_the_parsers_options():
 
 @pytest.mark.processes
 def test_dispatch_says_what_it_will_time_shows_progress_and_how_long_it_took(tmp_path):
-    done = _foldrace(
+    done = foldrace_command(
         "dispatch", "--executors", "apply", "map", "--tasks", "20", "--repeats", "1",
         "--progress", "--out", str(tmp_path / "d"),
     )  # fmt: skip

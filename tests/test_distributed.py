@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import extra
-from foldrace import InputError, RaceError, Workload, race
+from foldrace import InputError, RaceError, TaskTimeoutError, Workload, race
 from foldrace.clusters import import_extra, open_cluster
 from foldrace.executors import cluster_specs
 from foldrace.testing import CrashingClassifier, uneven_folds
@@ -124,15 +124,15 @@ def test_a_killed_worker_is_retried_then_reported_naming_the_executor(small_work
     folds = uneven_folds(len(small_workload.y), train_sizes=(40, 240, 120), test_size=20)
     killer = CrashingClassifier(41, "kill", 0.0, spare_pid=os.getpid())
     workload = Workload(small_workload.X, small_workload.y, {"m": killer}, folds=folds)
-    started = time.monotonic()
     with pytest.raises(RaceError) as info:
         race(workload, ["dask_submit"], [2], repeats=1, warmup=0, dask_scheduler=dask_cluster)
     assert info.value.executor == "dask_submit"
     message = str(info.value)
     assert "KilledWorker" in message  # the nannies restarted the workers, Dask retried
     assert "on 4 different workers" in message  # 1 try + distributed's 3 allowed failures
-    # a hang guard only: four tries take seconds, a retry loop waiting on a timeout minutes
-    assert time.monotonic() - started < 60
+    # reported by Dask's retries, not by foldrace's default deadline after a stuck retry loop
+    assert not isinstance(info.value.__cause__, TaskTimeoutError)
+    assert "default deadline" not in message
 
 
 def test_an_embedded_local_cluster_is_started_and_stopped(small_workload):

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from conftest import execute_notebook as execute
-from conftest import extra, load_script
+from conftest import extra, foldrace_command, load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIALS = ROOT / "tutorials"
@@ -43,17 +43,6 @@ def run(
     )
     execute(notebook, cwd or tmp_path)  # and checks that no process outlives the kernel
     return pickle.loads(facts.read_bytes())
-
-
-def foldrace_command(*arguments: str, env: dict[str, str] | None = None):
-    """``python -m foldrace ARGUMENTS``, its output captured; ended by a hang guard."""
-    return subprocess.run(
-        [sys.executable, "-m", "foldrace", *arguments],
-        capture_output=True,
-        text=True,
-        timeout=280,  # a hang guard
-        env=env,
-    )
 
 
 def test_every_tutorial_has_main_and_a_guard():

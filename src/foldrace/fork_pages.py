@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["forks_made", "needs_settling", "settled"]
+__all__ = ["needs_settling", "settled"]
 
 _counts = {"forks": 0, "settled_at": 0}
 
@@ -25,11 +25,6 @@ def _count_fork() -> None:
 
 
 os.register_at_fork(after_in_parent=_count_fork)
-
-
-def forks_made() -> int:
-    """How many times this process has forked since foldrace was imported."""
-    return _counts["forks"]
 
 
 def needs_settling() -> bool:
