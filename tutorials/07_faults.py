@@ -89,7 +89,7 @@ def main(n_samples: int = 300, patience: float = 3.0) -> dict[str, object]:
 
     # --8<-- [start:noisy]
     noisy = Workload(workload.X, workload.y, {"noisy": NoisyClassifier(0.0)})
-    check = race(noisy, executors=["map"], workers=[2], repeats=1, warmup=0).check()
+    check = race(noisy, executors=["map"], workers=[2], repeats=3, warmup=0).check()
     print(check.describe())
     facts["identical"] = check.identical
     # --8<-- [end:noisy]
