@@ -7,6 +7,7 @@ pool kind it offers), so a new executor or pool kind is covered automatically.
 from __future__ import annotations
 
 import itertools
+import json
 import multiprocessing
 import os
 import re
@@ -266,6 +267,39 @@ def test_inner_threads_are_limited_to_one_by_default(name):
         own = max(1, usable_cpus() // workers)  # no limit asked: CPUs / workers
     with spec.build(workers, blas_threads=None) as executor:
         assert executor.run(inner_threads, range(4)) == [own] * 4
+
+
+LIMITS_IN_TURN = """
+import json
+from foldrace.executors import parse_spec
+from foldrace.testing import inner_threads
+
+seen = {}
+for label in ("map/forkserver", "submit/forkserver", "map/spawn", "map"):
+    for threads in (1, None, 2, None):
+        with parse_spec(label).build(2, blas_threads=threads) as executor:
+            seen.setdefault(label, []).append(executor.run(inner_threads, range(4)))
+print(json.dumps({"seen": seen, "own": inner_threads()}))
+"""
+
+
+@pytest.mark.processes
+def test_each_pool_has_its_own_limit_whatever_the_pools_before_it_had():
+    """A fork server outlives its pools: one started for a pool limited to one thread must
+    not keep a later pool with no limit at one thread (tutorial 11 compares the two)."""
+    defaults = {variable: "3" for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    done = subprocess.run(  # a fresh process: its fork server starts with the first limit
+        [sys.executable, "-c", LIMITS_IN_TURN],
+        env=os.environ | defaults,  # the libraries' defaults: 3 threads, on any machine
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    outcome = json.loads(done.stdout)
+    assert outcome["own"] == 3
+    for label, seen in outcome["seen"].items():
+        assert seen == [[1] * 4, [3] * 4, [2] * 4, [3] * 4], label
 
 
 @pytest.mark.processes

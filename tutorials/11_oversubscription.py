@@ -28,10 +28,13 @@ def main(
 ) -> dict:
     """Count inner threads in workers, then race with and without the limit."""
     # --8<-- [start:inside]
+    inner = {"here": inner_threads()}
+    print(f"this process would run {inner['here']} inner threads")
     for blas_threads in (1, None):
         with parse_spec("starmap/forkserver").build(2, blas_threads=blas_threads) as pool:
             seen = pool.run(inner_threads, range(2))
         print(f"blas_threads={blas_threads}: each worker would run {seen[0]} inner threads")
+        inner[str(blas_threads)] = seen[0]
     # --8<-- [end:inside]
 
     # --8<-- [start:race]
@@ -73,7 +76,7 @@ def main(
         fmt="{:.2f} s",
     )
     write_figure(fig, out, "oversubscription")
-    return {"table": table}
+    return {"table": table, "inner": inner}
 
 
 # %%

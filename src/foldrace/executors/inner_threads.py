@@ -13,7 +13,21 @@ from typing import Any
 
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["limit_inner_threads", "limit_threads_here"]
+__all__ = [
+    "ThreadSettings",
+    "limit_inner_threads",
+    "limit_threads_here",
+    "restore_thread_settings",
+    "thread_settings",
+]
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+"""The environment variables that set the thread count of libraries loaded later."""
+
+ThreadSettings = tuple[dict[str, int], dict[str, str | None]]
+"""A process's inner-thread settings: the thread count of each loaded BLAS/OpenMP library
+(by its threadpoolctl prefix) and the value of each of :data:`THREAD_VARIABLES` (None: unset).
+"""
 
 _LIMITS: list[Any] = []  # keeps this process's limits alive
 _CONTROLLERS: dict[int, ThreadpoolController] = {}
@@ -33,10 +47,42 @@ def limit_inner_threads(threads: int | None, *, inherited: bool = False) -> None
     """
     if threads is None:
         return
-    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    for variable in THREAD_VARIABLES:
         os.environ[variable] = str(threads)
     if not inherited:
         _LIMITS.append(limit_threads_here(threads))
+
+
+def thread_settings() -> ThreadSettings:
+    """This process's inner-thread settings (see :data:`ThreadSettings`)."""
+    counts = {info["prefix"]: info["num_threads"] for info in _controller().info()}
+    return counts, {variable: os.environ.get(variable) for variable in THREAD_VARIABLES}
+
+
+def restore_thread_settings(settings: ThreadSettings) -> None:
+    """Take ``settings`` (another process's) for the rest of this process's life.
+
+    A worker forked from a fork server that limits its threads inherits that limit; a pool
+    that asks for no limit (``blas_threads=None``) gives its workers the parent's settings
+    this way: the libraries' own defaults, unless the parent set others.
+    """
+    counts, variables = settings
+    for variable, value in variables.items():
+        if value is None:
+            os.environ.pop(variable, None)
+        else:
+            os.environ[variable] = value
+    _LIMITS.append(_controller().limit(limits=counts))
+
+
+def _controller() -> ThreadpoolController:
+    """A controller of the libraries loaded now, scanned once per set of imported modules."""
+    key = len(sys.modules)
+    controller = _CONTROLLERS.get(key)
+    if controller is None:
+        _CONTROLLERS.clear()
+        controller = _CONTROLLERS[key] = ThreadpoolController()
+    return controller
 
 
 def limit_threads_here(threads: int) -> Any:
@@ -46,9 +92,4 @@ def limit_threads_here(threads: int) -> Any:
     per set of imported modules rather than on every call (3.4 ms each time, measured).
     Returns the limiter; call ``restore_original_limits()`` on it to lift the limit.
     """
-    key = len(sys.modules)
-    controller = _CONTROLLERS.get(key)
-    if controller is None:
-        _CONTROLLERS.clear()
-        controller = _CONTROLLERS[key] = ThreadpoolController()
-    return controller.limit(limits=threads)
+    return _controller().limit(limits=threads)

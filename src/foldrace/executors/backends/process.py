@@ -7,9 +7,11 @@ pool), limits its inner BLAS/OpenMP threads, takes the shared arguments (``worke
 before forking and inherited. Under forkserver, the fork server imports foldrace's fold
 function, scikit-learn and the modules of the estimators once (:func:`preload_modules`),
 so that each worker it forks starts with them imported, and limits its own BLAS/OpenMP
-threads before forking any (:func:`start_fork_server`). A worker that dies is reported at once
-(:meth:`ProcessBackend.check_alive`): the stdlib ``Pool`` would silently replace it and
-wait forever for its task. Stopping on a failure kills every worker: none is left behind.
+threads before forking any (:func:`start_fork_server`); the server lives as long as this
+process, so a later pool with no limit gives its workers this process's settings back.
+A worker that dies is reported at once (:meth:`ProcessBackend.check_alive`): the stdlib
+``Pool`` would silently replace it and wait forever for its task. Stopping on a failure
+kills every worker: none is left behind.
 """
 
 from __future__ import annotations
@@ -30,7 +32,13 @@ from typing import Any
 from foldrace.errors import TaskTimeoutError, WorkerDiedError
 from foldrace.executors.backends.base import STARTUP_SECONDS, Backend, StartupGate
 from foldrace.executors.data import SharedData, set_worker_data
-from foldrace.executors.inner_threads import limit_inner_threads, limit_threads_here
+from foldrace.executors.inner_threads import (
+    ThreadSettings,
+    limit_inner_threads,
+    limit_threads_here,
+    restore_thread_settings,
+    thread_settings,
+)
 from foldrace.executors.internals import (
     ReusableLokyAside,
     executor_processes,
@@ -117,15 +125,24 @@ def start_fork_server(modules: list[str], threads: int | None) -> bool:
 
 
 def start_worker(
-    ready: Any, started: Any, blas_threads: int | None, data: tuple[Any, ...] | None, forked: bool
+    ready: Any,
+    started: Any,
+    blas_threads: int | None,
+    data: tuple[Any, ...] | None,
+    forked: bool,
+    unlimited: ThreadSettings | None = None,
 ) -> None:
     """Process initializer: ignore Ctrl-C, limit inner threads, take the data, report ready.
 
     ``forked`` workers inherit the inner-thread limit their parent (or the fork server
-    foldrace started) set before forking them.
+    foldrace started) set before forking them. Given ``unlimited`` (the parent's settings),
+    a worker with no limit takes them: its fork server may have limited its threads for an
+    earlier pool.
     """
     global _STARTED
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if blas_threads is None and unlimited is not None:
+        restore_thread_settings(unlimited)
     limit_inner_threads(blas_threads, inherited=forked)
     set_worker_data(data)
     _STARTED = started
@@ -179,11 +196,15 @@ class ProcessBackend(Backend):
         forked = self.spec.start_method == "fork"
         threads = self.options.blas_threads
         inherited = forked
+        unlimited = None
         if self.spec.start_method == "forkserver":
             inherited = start_fork_server(preload_modules(self.common), threads)
+            if threads is None and not inherited:  # the server has a limit: lift it
+                unlimited = thread_settings()
         if forked and threads is not None:  # inherited by the workers
             self._limits = limit_threads_here(threads)
-        return start_worker, (gate.ready, gate.started, threads, data, inherited), gate, context
+        initargs = (gate.ready, gate.started, threads, data, inherited, unlimited)
+        return start_worker, initargs, gate, context
 
     def open_pool(self) -> multiprocessing.pool.Pool:
         """A ``multiprocessing.Pool``, every worker started."""
