@@ -415,9 +415,9 @@ def test_all_stands_for_every_standard_configuration_from_python_as_on_the_comma
 @pytest.mark.parametrize(
     ("executors", "at_least"),
     [
-        (["map"], 2),  # every serial run after the warm-up round follows a fork pool
+        (["map"], 1),  # a fork pool runs in every round: a later run here follows one
         (["map/forkserver"], 0),  # the fork server forks, this process does not: none
-        (["map", "starmap/thread"], 2),  # thread pools run their tasks here too
+        (["map", "starmap/thread"], 1),  # thread pools run their tasks here too
     ],
 )
 def test_runs_in_this_process_after_a_fork_are_preceded_by_an_untimed_task(
@@ -426,7 +426,7 @@ def test_runs_in_this_process_after_a_fork_are_preceded_by_an_untimed_task(
     stamps = tmp_path / "fits"
     model = SlowClassifier(0.0, stamp_file=str(stamps), end_file=str(tmp_path / "ends"))
     workload = Workload(small_workload.X, small_workload.y, {"slow": model}, folds=3)
-    forked = needs_settling()  # this test process may have forked before
+    forked = before = needs_settling()  # this test process may have forked before
     result = race(workload, executors, [1], repeats=2, warmup=1)
     expected = 0  # a run here, after a fork since the last such run, settles
     for cell in (c for r in result.meta["rounds"] for c in r["order"]):
@@ -435,6 +435,6 @@ def test_runs_in_this_process_after_a_fork_are_preceded_by_an_untimed_task(
         elif cell != "map/forkserver@1":
             expected, forked = expected + forked, False
     assert result.meta["settling_runs"] == expected
-    assert expected >= at_least
+    assert expected - before >= at_least  # settled after the race's own forks
     runs = 3 * (len(executors) + 1)  # the warm-up round and two repeats, serial included
     assert len(stamps.read_text().split()) == runs * 3 + expected  # one fit per task

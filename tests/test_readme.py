@@ -8,7 +8,8 @@ from pathlib import Path
 from foldrace import EXECUTORS
 from foldrace.cli import build_parser
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
 
 
 def test_executor_table_matches_the_registry():
@@ -18,7 +19,11 @@ def test_executor_table_matches_the_registry():
 
 def test_the_two_commands_are_stated():
     assert "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/foldrace run" in README
-    assert '\n.venv/bin/pip install -e ".[test]" && .venv/bin/python -m pytest\n' in README
+    test = '.venv/bin/pip install -e ".[test]" && .venv/bin/python -m pytest -n 2 --dist loadfile'
+    assert f"\n{test}\n" in README
+    assert f"\n{test}\n" in (ROOT / "docs" / "index.md").read_text()  # the same on the site
+    ci = (ROOT / ".ci" / "run").read_text()  # and CI runs exactly it (pip told to be quiet)
+    assert f"\n{test.replace('install -e', 'install --quiet -e')}\n" in ci
 
 
 def test_every_foldrace_command_in_the_readme_parses():
