@@ -114,6 +114,22 @@ def test_every_dask_executor_gives_the_serial_scores_on_a_real_cluster(
     assert os.getpid() not in set(tasks["pid"])
 
 
+@pytest.mark.parametrize("label", DASK_LABELS)
+def test_a_thread_limit_holds_in_every_dask_task_and_none_keeps_the_workers_own(
+    dask_cluster, label
+):
+    from foldrace.executors import parse_spec
+    from foldrace.testing import inner_threads
+
+    seen = {}
+    for threads in (2, None, 1):
+        with parse_spec(label).build(2, blas_threads=threads, address=dask_cluster) as executor:
+            seen[threads] = executor.run(inner_threads, range(4))
+    assert seen[2] == [2] * 4
+    assert seen[1] == [1] * 4
+    assert seen[None] == [1] * 4  # a Dask nanny starts its worker with one thread
+
+
 def test_more_workers_than_the_cluster_has_is_an_error(small_workload, dask_cluster):
     with pytest.raises(RaceError, match="has 2 workers, fewer than the 3 asked for"):
         race(small_workload, ["dask_submit"], [3], repeats=1, warmup=0,

@@ -498,7 +498,10 @@ def race(
         that name none; joblib's ``"2*n_jobs"`` if omitted. Several values race each.
     blas_threads : int or None
         Inner BLAS/OpenMP threads per worker, and in the serial run (threadpoolctl): 1 by
-        default, so parallel workers do not oversubscribe the cores; None for no limit.
+        default, so parallel workers do not oversubscribe the cores; None for no limit (Dask
+        and Ray workers then keep their engine's setting: a Dask nanny starts its worker
+        with one thread). Dask tasks set the limit while they run: foldrace does not start
+        those workers.
     dask_scheduler, ray_address : str, optional
         Clusters for the ``dask`` and ``ray`` backends (``"tcp://HOST:PORT"``,
         ``"HOST:PORT"``), joined and left running. Without them, foldrace starts a local

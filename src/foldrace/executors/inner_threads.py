@@ -15,6 +15,7 @@ from threadpoolctl import ThreadpoolController
 
 __all__ = [
     "ThreadSettings",
+    "call_with_thread_limit",
     "limit_inner_threads",
     "limit_threads_here",
     "restore_thread_settings",
@@ -93,3 +94,16 @@ def limit_threads_here(threads: int) -> Any:
     Returns the limiter; call ``restore_original_limits()`` on it to lift the limit.
     """
     return _controller().limit(limits=threads)
+
+
+def call_with_thread_limit(threads: int, fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` with BLAS and OpenMP limited to ``threads`` while it runs.
+
+    For workers that foldrace does not start, and so cannot limit once (Dask's): each task
+    sets the limit in its own thread and lifts it afterwards.
+    """
+    limits = limit_threads_here(threads)
+    try:
+        return fn(*args)
+    finally:
+        limits.restore_original_limits()

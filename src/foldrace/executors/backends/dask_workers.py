@@ -6,7 +6,8 @@ strategies. Every call is submitted with ``pure=False``: identical calls would o
 computed once and shared (Dask assumes pure functions, keyed by their arguments). A run on
 fewer workers than the cluster has is pinned to its first ``workers``. ``shared`` data
 passing scatters the arrays to every worker once (``Client.scatter(broadcast=True)``),
-``task`` sends them with every task; Dask has no per-worker initializer.
+``task`` sends them with every task; Dask has no per-worker initializer, so the inner
+thread limit travels with every task too.
 
 The module is also the preload of foldrace's embedded ``LocalCluster``: its
 :func:`dask_setup` stops the HTTP server that every Dask scheduler and worker starts, and
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from foldrace.executors.backends.base import Backend
+from foldrace.executors.inner_threads import call_with_thread_limit
 
 __all__ = ["DaskBackend", "DaskFutures", "dask_setup"]
 
@@ -157,7 +159,12 @@ class DaskBackend(Backend):
 
     def task_call(self, fn: Callable[..., Any]) -> tuple[Callable[..., Any], tuple[Any, ...]]:
         """``fn`` and the shared arguments: the values, or the futures of scattered ones
-        (joblib scatters its own)."""
+        (joblib scatters its own). With a ``blas_threads`` limit, each task sets it while it
+        runs; with none, tasks keep the workers' own setting (a Dask nanny starts its
+        worker with one thread: ``distributed.nanny.pre-spawn-environ``)."""
+        threads = self.options.blas_threads
+        if threads is not None:
+            fn = partial(call_with_thread_limit, threads, fn)
         return fn, self.common if self.api == "joblib" else self.scattered
 
     def _disconnect(self, abort: bool, deadline: float | None) -> None:
