@@ -73,10 +73,16 @@ SLOWEST_FILES = (
 """The test files that take longest (2 to 4 minutes each, measured), longest first."""
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Longest first, the lesson of tutorial 13: the README's command hands whole files to
     two processes (pytest-xdist, ``--dist loadfile``) in this order, so that a long file
-    does not start last while the other process idles."""
+    does not start last while the other process idles.
+
+    Only then: the mutation run orders its tests fastest first, so that a mutant dies on
+    the quickest test that can kill it, and this order would undo that.
+    """
+    if config.getoption("dist", "no") == "no" and not hasattr(config, "workerinput"):
+        return
     rank = {name: place for place, name in enumerate(SLOWEST_FILES)}
     items.sort(key=lambda item: rank.get(item.path.name, len(SLOWEST_FILES)))
 
