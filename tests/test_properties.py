@@ -36,9 +36,8 @@ MANY = st.lists(DURATION, min_size=1, max_size=40)
 
 # No test may depend on how fast the machine is: Hypothesis's 200 ms deadline per example
 # would fail a slow, busy machine, so there is none. A failure prints the blob that
-# reproduces it (@reproduce_failure). Not derandomize: that turns off Hypothesis's
-# database, which replays each test's last failing example first, and so kills most
-# mutants of the mutation run (tests/mutation_score.py) on its first example.
+# reproduces it (@reproduce_failure). Not derandomize: that also turns off Hypothesis's
+# database, which replays each test's last failing example first.
 settings.register_profile("foldrace", deadline=None, print_blob=True)
 settings.load_profile("foldrace")
 
