@@ -287,7 +287,9 @@ print(json.dumps({"seen": seen, "own": inner_threads()}))
 def test_each_pool_has_its_own_limit_whatever_the_pools_before_it_had():
     """A fork server outlives its pools: one started for a pool limited to one thread must
     not keep a later pool with no limit at one thread (tutorial 11 compares the two)."""
-    defaults = {variable: "3" for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    from foldrace.executors.inner_threads import THREAD_VARIABLES
+
+    defaults = dict.fromkeys(THREAD_VARIABLES, "3")
     done = subprocess.run(  # a fresh process: its fork server starts with the first limit
         [sys.executable, "-c", LIMITS_IN_TURN],
         env=os.environ | defaults,  # the libraries' defaults: 3 threads, on any machine

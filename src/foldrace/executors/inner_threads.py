@@ -14,6 +14,7 @@ from typing import Any
 from threadpoolctl import ThreadpoolController
 
 __all__ = [
+    "THREAD_VARIABLES",
     "ThreadSettings",
     "call_with_thread_limit",
     "limit_inner_threads",
