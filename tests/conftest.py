@@ -146,6 +146,18 @@ print([c for c in (pathlib.Path(f"/proc/{k}/cmdline").read_bytes().replace(b"\\0
 long-lived helpers aside (zombies show as empty strings)."""
 
 
+def printed(cell: Any) -> str:
+    """What a notebook cell printed on standard output. Warnings, on standard error, are left
+    out, wherever the kernel put them among the outputs: a busy machine makes a race warn
+    that its cells look disturbed, and which stream reaches the notebook first varies."""
+    return "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
+
+
+def warned(cell: Any) -> str:
+    """What a notebook cell wrote on standard error: warnings, and a text progress bar."""
+    return "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stderr")
+
+
 def execute_notebook(notebook: Any, cwd: Path) -> None:
     """Run every cell of ``notebook`` in a fresh Python kernel (ipykernel) started in ``cwd``.
 
@@ -165,8 +177,8 @@ def execute_notebook(notebook: Any, cwd: Path) -> None:
     kernels: list[int] = []
     client.on_notebook_start = lambda **_: kernels.append(client.km.provisioner.pid)
     client.execute()
-    check = notebook.cells.pop()
-    assert check.outputs[0]["text"].strip() == "[]", f"left running: {check.outputs[0]['text']}"
+    check = printed(notebook.cells.pop())
+    assert check.strip() == "[]", f"left running: {check}"
     (kernel,) = kernels
     deadline = time.monotonic() + 30  # a hang guard: the kernel has been asked to shut down
     while session_processes(kernel) and time.monotonic() < deadline:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import nbformat
 
-from conftest import execute_notebook, extra
+from conftest import execute_notebook, extra, printed, warned
 
 IMPORTS = """\
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -59,12 +59,6 @@ def notebook(*cells: str) -> nbformat.NotebookNode:
     return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
 
 
-def printed(cell: nbformat.NotebookNode) -> str:
-    """What the cell printed on standard output (warnings, on stderr, left out: a busy
-    machine makes the race warn that its cells look disturbed)."""
-    return "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
-
-
 def test_a_notebook_estimator_races_wherever_it_can_be_carried(tmp_path):
     carried = ["map", "submit", "joblib", "gridsearch", "cross_validate"]
     book = notebook(IMPORTS, ESTIMATOR, RACE.format(executors=carried), REFUSED)
@@ -88,3 +82,15 @@ def test_a_notebook_estimator_races_on_a_dask_cluster(tmp_path):
     assert shown.split("] ")[1].strip() == "True", shown
     for name in carried:
         assert f"'{name}'" in shown
+
+
+def test_importing_foldrace_in_a_notebook_prints_nothing_and_its_bar_is_text(tmp_path):
+    """tqdm warns "IProgress not found" when a notebook without ipywidgets (no extra installs
+    it) imports its automatic bar; foldrace's import must not, and its bar falls back to text."""
+    race_cell = "result = race(workload, ['map'], [1], repeats=1, warmup=0, progress=True)"
+    book = notebook("import foldrace", IMPORTS, ESTIMATOR, race_cell)
+    execute_notebook(book, tmp_path)
+    assert book.cells[0].outputs == []
+    bar = warned(book.cells[3])
+    assert "race: 100%" in bar
+    assert "TqdmWarning" not in bar

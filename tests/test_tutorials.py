@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from conftest import execute_notebook as execute
-from conftest import extra, foldrace_command, load_script
+from conftest import extra, foldrace_command, load_script, printed
 
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIALS = ROOT / "tutorials"
@@ -74,7 +74,7 @@ def test_script_arguments_are_the_command_line_s_and_none_in_a_kernel(tmp_path):
     assert done.stdout.split() == ["['out',", "'1000']", "False"]
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(show)])
     execute(notebook, tmp_path)
-    assert notebook.cells[0].outputs[0].text.split() == ["[]", "True"]
+    assert printed(notebook.cells[0]).split() == ["[]", "True"]
 
 
 def test_01_serial_scores_match_foldrace(tmp_path):

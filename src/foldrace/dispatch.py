@@ -14,9 +14,9 @@ from collections.abc import Iterable
 
 import pandas as pd
 from matplotlib.figure import Figure
-from tqdm.auto import tqdm
 
 from foldrace.executors import parse_spec, standard_specs
+from foldrace.progress import tqdm
 
 __all__ = ["dispatch_cost", "dispatch_figure", "noop", "startup_cost", "variants"]
 

@@ -30,8 +30,6 @@ from functools import partial
 from multiprocessing.reduction import ForkingPickler
 from typing import Any, NamedTuple
 
-from tqdm.auto import tqdm
-
 from foldrace.clusters import open_cluster
 from foldrace.errors import (
     FoldTaskError,
@@ -60,6 +58,7 @@ from foldrace.fork_pages import needs_settling, settled
 from foldrace.interrupts import StopSignals, stop_received
 from foldrace.keys import REFERENCE
 from foldrace.machine import describe_machine, machine_state
+from foldrace.progress import tqdm
 from foldrace.results import RaceResult, Run
 from foldrace.schedule import task_order
 from foldrace.workload import GRANULARITIES, Workload, default_workload
@@ -512,7 +511,8 @@ def race(
         in ``meta["order_seed"]``, with each round's order and the machine's load average
         and CPU clock before and after it in ``meta["rounds"]``.
     progress : bool or None
-        Show a progress bar on standard error; None: only where it is a terminal.
+        Show a progress bar on standard error; None: only where it is a terminal. In a
+        notebook, True draws a widget where ipywidgets is installed, text otherwise.
 
     Returns
     -------
