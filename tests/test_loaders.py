@@ -73,6 +73,9 @@ def test_a_model_is_a_name_and_an_estimator_class_with_literal_keywords():
     name, model = parse_model(f"plain={TREE}")
     assert name == "plain"
     assert isinstance(model, DecisionTreeClassifier)
+    name, model = parse_model(f" spaced = {TREE}(max_depth=2)")  # as a shell user may quote it
+    assert name == "spaced"
+    assert model.get_params()["max_depth"] == 2
 
 
 @pytest.mark.parametrize(
@@ -81,6 +84,8 @@ def test_a_model_is_a_name_and_an_estimator_class_with_literal_keywords():
         ("t=", "expected NAME=module:Class(key=value, ...)"),
         (f"={TREE}", "expected NAME=module:Class(key=value, ...)"),
         (TREE, "expected NAME=module:Class(key=value, ...)"),
+        (f"  ={TREE}", "expected NAME=module:Class(key=value, ...)"),
+        ("t=  ", "expected NAME=module:Class(key=value, ...)"),
         (f"t={TREE}(max_depth=", "bad arguments ('(' was never closed)"),
         (f"t={TREE}(3)", "only key=value arguments are accepted"),
         (f"t={TREE}(**{{'max_depth': 3}})", "only key=value arguments are accepted"),

@@ -70,6 +70,9 @@ def test_dataframe_input_is_accepted(small_workload):
         ({"models": {}}, "at least one estimator"),
         ({"models": {"svc": SVC()}}, "has no predict_proba"),
         ({"models": {"x": object()}}, "not a scikit-learn estimator"),
+        ({"models": {"": SVC()}}, "model names must be non-empty strings, got ''"),
+        ({"models": {"  ": SVC()}}, "model names must be non-empty strings, got '  '"),
+        ({"models": {3: SVC()}}, "model names must be non-empty strings, got 3"),
         ({"y": np.arange(300) % 3}, "binary"),
     ],
 )

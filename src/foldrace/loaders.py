@@ -95,7 +95,8 @@ def parse_model(text: str, option: str = "--model") -> tuple[str, Any]:
         refuses the arguments.
     """
     name, sep, spec = text.partition("=")
-    if not sep or not name or not spec:
+    name = name.strip()
+    if not sep or not name or not spec.strip():
         raise InputError(f"{option} {text!r}: expected NAME=module:Class(key=value, ...)")
     target, paren, arguments = spec.partition("(")
     target = target.strip()
@@ -180,7 +181,7 @@ def parse_param(text: str) -> tuple[str, Any]:
     if not sep or not name.isidentifier() or not spec.strip():
         raise InputError(f"--param {text!r}: expected NAME=V1,V2,... or NAME=distribution(...)")
     match = DISTRIBUTION.match(spec)
-    if match and not spec.strip().startswith(("(", "[")):
+    if match:
         import scipy.stats
 
         dist = getattr(scipy.stats, match.group(1), None)

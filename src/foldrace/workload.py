@@ -269,7 +269,7 @@ class Workload:
         if not self.models:
             raise InputError("models: at least one estimator is needed")
         for name, estimator in self.models.items():
-            if not isinstance(name, str) or not name:
+            if not isinstance(name, str) or not name.strip():
                 raise InputError(f"model names must be non-empty strings, got {name!r}")
             if not hasattr(estimator, "fit") or not hasattr(estimator, "get_params"):
                 raise InputError(f"model {name!r} is not a scikit-learn estimator: {estimator!r}")
