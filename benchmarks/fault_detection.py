@@ -4,14 +4,17 @@ Each fault strikes at once, in the first task (fold 0) or, for executors that ru
 side by side, in the second (fold 1) while fold 0 still runs; the healthy folds sleep 20 s
 on worker processes, so an executor that waited for them would show it. Worker threads
 cannot be stopped, so an aborted thread pool waits for its running tasks: there the healthy
-folds sleep 1 s, and the figures include the rest of that wait. The origin is the earliest
-``fit`` start that the faulty estimators stamp into a file; the end is when ``race``
+folds sleep 1 s per 120 training rows (2 s for the fold of 240), and the figures include
+the rest of that wait. The origin is the faulty fit's start, which the faulty estimators
+stamp into a file (for a stalled fit, the earliest fit's start); the end is when ``race``
 raises. Stop signals are timed on the command line, from the signal to the exit.
 
 Dask's strategies run on the local cluster each race starts and stops (two single-threaded
 worker processes on 127.0.0.1, each watched by a nanny that restarts it): their figures
 include that cluster's shutdown, which ``race`` finishes before it raises, and a dead
-worker's task is retried on the restarted workers until Dask gives up on it.
+worker's task is retried on the restarted workers until Dask gives up on it. Every race but
+the timeout's runs with a deadline of 10 minutes, so that the fault is what ends it, not
+foldrace's default deadline (a race that ends by a timeout there fails the script).
 
 Run: ``python benchmarks/fault_detection.py [--runs 5] [--markdown docs/outputs/fault-detection.md]
 [--executors LABEL ...]`` (every standard executor and Dask's strategies if none are named).
@@ -31,7 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from foldrace import RaceError, Workload, default_workload, race
+from foldrace import RaceError, TaskTimeoutError, Workload, default_workload, race
 from foldrace.executors import parse_spec, standard_specs
 from foldrace.testing import CrashingClassifier, FailingClassifier, SlowClassifier, uneven_folds
 
@@ -39,6 +42,7 @@ DASK = ("submit/dask", "dask_submit", "dask_map", "joblib/dask")
 HEALTHY = 20.0 / 120  # seconds per training sample of the healthy folds on processes
 THREAD_HEALTHY = 1.0 / 120  # ... on threads, which an aborted pool waits for
 TIMEOUT = 0.5
+LONG = 600.0  # the deadline of the other faults' races, beyond foldrace's default (60 s)
 FIRST = (40, 240, 120)  # training sizes: the fault strikes the fold of 40 rows
 SECOND = (240, 40, 120)
 
@@ -82,14 +86,18 @@ def detection_seconds(
     workload = Workload(base.X, base.y, {"m": estimator}, folds=folds)
     stamp.write_text("")
     workers = 2 if parse_spec(name).executor_class.parallel else 1
-    try:
-        race(workload, [name], [workers], repeats=1, warmup=0, timeout=timeout)
-    except RaceError:
+    try:  # a generous deadline for the other faults: the fault must decide, not a deadline
+        race(workload, [name], [workers], repeats=1, warmup=0, timeout=timeout or LONG)
+    except RaceError as error:
         raised = time.time()
+        timed_out = isinstance(error.__cause__, TaskTimeoutError)
+        if timed_out != (timeout is not None):
+            raise AssertionError(f"{name}: {error}") from error
     else:
         raise AssertionError(f"{name} reported no fault")
-    stamps = sorted(float(line) for line in stamp.read_text().split())
-    fault = stamps[0] if sizes == FIRST else stamps[1]  # folds 0 and 1 start together
+    lines = [line.split() for line in stamp.read_text().splitlines()]
+    faults = [float(t) for t, *mark in lines if mark == ["fault"]]  # a fit that faulted
+    fault = min(faults) if faults else min(float(t) for t, *_ in lines)  # or that stalled
     return raised - fault - (timeout or 0.0)
 
 
@@ -139,7 +147,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=["fault", "executor", "ms"])
     order = list(dict.fromkeys(table["executor"]))
     table = table.pivot(index="executor", columns="fault", values="ms").loc[order]
-    table = table[list(dict.fromkeys(fault for fault, _, _ in rows))]
+    every = faults("", serial=False, processes=True, concurrent=True)  # the columns' order
+    table = table[[fault for fault in every if fault in table.columns]]
     shown = table.map(lambda v: "n/a" if pd.isna(v) else f"{v:.0f}")
     lines = [
         "| executor | " + " | ".join(shown.columns) + " |",

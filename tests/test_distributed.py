@@ -128,6 +128,12 @@ def test_a_thread_limit_holds_in_every_dask_task_and_none_keeps_the_workers_own(
     assert seen[2] == [2] * 4
     assert seen[1] == [1] * 4
     assert seen[None] == [1] * 4  # a Dask nanny starts its worker with one thread
+    with distributed.Client(dask_cluster) as client:  # the tasks keep their function's name
+        prefixes = client.run_on_scheduler(
+            lambda dask_scheduler: list(dask_scheduler.task_prefixes)
+        )
+    assert any("inner_threads" in prefix for prefix in prefixes), prefixes
+    assert not any("ThreadLimited" in p or "call_with" in p for p in prefixes), prefixes
 
 
 def test_more_workers_than_the_cluster_has_is_an_error(small_workload, dask_cluster):

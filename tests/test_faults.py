@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from conftest import child_pids, extra
-from foldrace import FoldTaskError, InputError, RaceError, Workload, race
+from foldrace import FoldTaskError, InputError, RaceError, Workload, default_workload, race
 from foldrace.errors import TaskTimeoutError, WorkerDiedError
 from foldrace.executors import (
     Executor,
@@ -336,3 +336,17 @@ def test_a_fault_on_a_dask_cluster_is_reported_while_another_task_runs(
     assert error.fold == 1
     assert "fold 1, model 'm': ValueError: refusing to fit on 40 samples" in str(error)
     assert ended_before(ends, returned) == [], f"{name} waited for a healthy fold"
+
+
+def test_a_fault_s_own_stamp_is_marked_so_that_detection_is_timed_from_it(tmp_path):
+    """benchmarks/fault_detection.py times from the fault's line, whichever fold started first."""
+    stamps = tmp_path / "stamps"
+    data = default_workload(n_samples=60)
+    X, y = data.X, data.y
+    FailingClassifier(50, 0.0, None, str(stamps)).fit(X[:55], y[:55])  # healthy: a plain line
+    with pytest.raises(ValueError, match="refusing to fit on 40 samples"):
+        FailingClassifier(50, 0.0, None, str(stamps)).fit(X[:40], y[:40])
+    lines = [line.split() for line in stamps.read_text().splitlines()]
+    assert [len(line) for line in lines] == [1, 2]
+    assert lines[1][1] == "fault"
+    assert float(lines[0][0]) <= float(lines[1][0])

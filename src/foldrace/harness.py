@@ -85,7 +85,8 @@ DEFAULT_TIMEOUT_FACTOR = 10.0
 
 _DEFAULT_DEADLINE = (
     f" (the default deadline: {DEFAULT_TIMEOUT_FACTOR:g} x the slowest serial run, at least "
-    f"{DEFAULT_TIMEOUT_FLOOR:g} s; a worker may be deadlocked: give a timeout to change it)"
+    f"{DEFAULT_TIMEOUT_FLOOR:g} s; a worker may be deadlocked, or a cluster retrying a task "
+    "whose workers died: give a timeout to change it)"
 )
 
 

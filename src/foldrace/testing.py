@@ -45,7 +45,8 @@ class SlowClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     stamp_file : str, optional
         Append the wall-clock time (``time.time()``) to this file when ``fit`` starts in
         an unspared process, before any sleep or fault: the earliest line is the origin
-        for measuring time to detection.
+        for measuring time to detection. The line of a fit that faults (in the subclasses
+        below) ends in `` fault``, so the fault's own moment can be told from the others.
     end_file : str, optional
         Append the wall-clock time to this file when the sleep of an unspared ``fit``
         ends: a race that fails fast returns before any such line is written.
@@ -63,11 +64,10 @@ class SlowClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.stamp_file = stamp_file
         self.end_file = end_file
 
-    def _stamp(self, file: str | None = None) -> None:
-        file = self.stamp_file if file is None else file
+    def _stamp(self, file: str | None, mark: str = "") -> None:
         if file and not self.spared:
             with open(file, "a") as handle:
-                handle.write(f"{time.time()!r}\n")
+                handle.write(f"{time.time()!r}{mark}\n")
 
     @property
     def spared(self) -> bool:
@@ -79,7 +79,7 @@ class SlowClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def fit(self, X: Any, y: Any) -> SlowClassifier:
         """Sleep, then fit a logistic regression."""
         if not self.spared:
-            self._stamp()
+            self._stamp(self.stamp_file)
             time.sleep(self.seconds_per_sample * len(X))
             self._stamp(self.end_file)
         return self._fit(X, y)
@@ -125,7 +125,7 @@ class FailingClassifier(SlowClassifier):
     def fit(self, X: Any, y: Any) -> FailingClassifier:
         """Raise ``ValueError`` for a small training set, otherwise fit."""
         if len(X) < self.fail_below and not self.spared:
-            self._stamp()
+            self._stamp(self.stamp_file, " fault")
             raise ValueError(f"refusing to fit on {len(X)} samples (fail_below={self.fail_below})")
         return super().fit(X, y)
 
@@ -162,7 +162,7 @@ class CrashingClassifier(SlowClassifier):
     def fit(self, X: Any, y: Any) -> CrashingClassifier:
         """Kill this process for a small training set, otherwise fit."""
         if len(X) < self.crash_below and not self.spared:
-            self._stamp()
+            self._stamp(self.stamp_file, " fault")
             if self.how == "kill":
                 os.kill(os.getpid(), signal.SIGKILL)
             os._exit(1)

@@ -15,8 +15,8 @@ from threadpoolctl import ThreadpoolController
 
 __all__ = [
     "THREAD_VARIABLES",
+    "ThreadLimited",
     "ThreadSettings",
-    "call_with_thread_limit",
     "limit_inner_threads",
     "limit_threads_here",
     "restore_thread_settings",
@@ -97,14 +97,22 @@ def limit_threads_here(threads: int) -> Any:
     return _controller().limit(limits=threads)
 
 
-def call_with_thread_limit(threads: int, fn: Any, *args: Any) -> Any:
-    """``fn(*args)`` with BLAS and OpenMP limited to ``threads`` while it runs.
+class ThreadLimited:
+    """``fn`` that runs with BLAS and OpenMP limited to ``threads``, then lifts the limit.
 
     For workers that foldrace does not start, and so cannot limit once (Dask's): each task
-    sets the limit in its own thread and lifts it afterwards.
+    sets the limit in its own thread. It carries ``fn``'s name, which Dask names its tasks
+    after (``benchmark_fold-<hash>`` on the dashboard and in errors, not this wrapper's).
     """
-    limits = limit_threads_here(threads)
-    try:
-        return fn(*args)
-    finally:
-        limits.restore_original_limits()
+
+    def __init__(self, threads: int, fn: Any) -> None:
+        self.threads = threads
+        self.fn = fn
+        self.__name__ = getattr(fn, "__name__", type(fn).__name__)
+
+    def __call__(self, *args: Any) -> Any:
+        limits = limit_threads_here(self.threads)
+        try:
+            return self.fn(*args)
+        finally:
+            limits.restore_original_limits()

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from foldrace.executors.backends.base import Backend
-from foldrace.executors.inner_threads import call_with_thread_limit
+from foldrace.executors.inner_threads import ThreadLimited
 
 __all__ = ["DaskBackend", "DaskFutures", "dask_setup"]
 
@@ -164,7 +164,7 @@ class DaskBackend(Backend):
         worker with one thread: ``distributed.nanny.pre-spawn-environ``)."""
         threads = self.options.blas_threads
         if threads is not None:
-            fn = partial(call_with_thread_limit, threads, fn)
+            fn = ThreadLimited(threads, fn)
         return fn, self.common if self.api == "joblib" else self.scattered
 
     def _disconnect(self, abort: bool, deadline: float | None) -> None:
