@@ -142,19 +142,47 @@ def test_more_workers_than_the_cluster_has_is_an_error(small_workload, dask_clus
              dask_scheduler=dask_cluster)  # fmt: skip
 
 
-def test_a_killed_worker_is_retried_then_reported_naming_the_executor(small_workload, dask_cluster):
+def _killer_workload(small_workload: Workload) -> Workload:
+    """Fold 0's fit kills its worker (SIGKILL) every time; the other folds are healthy."""
     folds = uneven_folds(len(small_workload.y), train_sizes=(40, 240, 120), test_size=20)
     killer = CrashingClassifier(41, "kill", 0.0, spare_pid=os.getpid())
-    workload = Workload(small_workload.X, small_workload.y, {"m": killer}, folds=folds)
+    return Workload(small_workload.X, small_workload.y, {"m": killer}, folds=folds)
+
+
+@pytest.mark.parametrize("label", ["submit/dask", "dask_submit", "dask_map"])
+def test_a_killed_worker_is_retried_then_reported_naming_the_executor(
+    small_workload, dask_cluster, label
+):
+    workload = _killer_workload(small_workload)
     with pytest.raises(RaceError) as info:
-        race(workload, ["dask_submit"], [2], repeats=1, warmup=0, dask_scheduler=dask_cluster)
-    assert info.value.executor == "dask_submit"
+        race(workload, [label], [2], repeats=1, warmup=0, dask_scheduler=dask_cluster)
+    _wait_for_workers(dask_cluster, 2)  # restarted by the nannies, for the tests after
+    assert info.value.executor == label
     message = str(info.value)
     assert "KilledWorker" in message  # the nannies restarted the workers, Dask retried
     assert "on 4 different workers" in message  # 1 try + distributed's 3 allowed failures
     # reported by Dask's retries, not by foldrace's default deadline after a stuck retry loop
     assert not isinstance(info.value.__cause__, TaskTimeoutError)
     assert "default deadline" not in message
+
+
+def test_joblib_on_dask_does_not_report_a_killed_worker_but_the_race_still_ends(
+    small_workload, dask_cluster
+):
+    """joblib's Dask backend (joblib 1.6) sets Dask's KilledWorker on its own future without
+    calling Parallel's completion callback, which waits on: the run's deadline ends it, or,
+    now and then, Dask forgets the task first (FutureCancelledError). Either way the race
+    ends naming the executor; should joblib start reporting the death, this test fails."""
+    workload = _killer_workload(small_workload)
+    with pytest.raises(RaceError) as info:
+        race(workload, ["joblib/dask"], [2], repeats=1, warmup=0, timeout=20,
+             dask_scheduler=dask_cluster)  # fmt: skip
+    _wait_for_workers(dask_cluster, 2)
+    assert info.value.executor == "joblib/dask"
+    message = str(info.value)
+    assert "KilledWorker" not in message
+    timed_out = isinstance(info.value.__cause__, TaskTimeoutError)
+    assert timed_out or "FutureCancelledError" in message, message
 
 
 def test_an_embedded_local_cluster_is_started_and_stopped(small_workload):
